@@ -1,0 +1,1 @@
+"""The ribbon add-in and the command line (`stmodel`): front doors onto the engine."""

@@ -1,0 +1,226 @@
+"""`stmodel`: the command line. A front door onto the engine; it holds no model logic.
+
+Bad input ends with one line on stderr naming what was wrong and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import engine
+from engine.drivers import DriverError, parse_assignment
+from engine.report import ReportDataError
+
+app = typer.Typer(
+    name="stmodel",
+    help="SenseTime (20 HK) model after DBS Group Research's initiation of 13 Jan 2023 (BUY, TP HK$2.70).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr and a non-zero exit: the CLI's answer to bad input."""
+    typer.echo(f"stmodel: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="NAME=VALUE",
+        help="Override a driver, e.g. --set premium=0.5; a per-year group (smart_auto_growth) sets every "
+        "forecast year. Repeat for several. `stmodel drivers` lists the names.",
+    ),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table for people, json for programs.")]
+
+
+def run_with(sets: list[str] | None) -> engine.Result:
+    try:
+        overrides = [parse_assignment(s) for s in sets or []]
+        return engine.run(overrides)  # type: ignore[arg-type]
+    except (DriverError, ReportDataError) as e:
+        fail(str(e))
+
+
+def fmt_number(v: Any, decimals: int) -> str:
+    """The report's style: thousands separators, parentheses for negatives."""
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return ""
+    text = f"{abs(v):,.{decimals}f}"
+    return f"({text})" if round(v, decimals) < 0 else text
+
+
+def _decimals(result: engine.Result, title: str, label: str, column: str) -> int:
+    try:
+        return result.model.report.table(title).row(label).decimals.get(column, 1)
+    except KeyError:
+        return 1
+
+
+@app.command()
+def value(sets: SetOption = None, format: FormatOption = Format.table) -> None:
+    """Target price, rating and the report's tables for the base case or your overrides."""
+    result = run_with(sets)
+    if format is Format.json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    v = result.valuation()
+    summary = Table(title="Valuation", show_header=False)
+    summary.add_column("item")
+    summary.add_column("value", justify="right")
+    for label, text in (
+        ("12-month target price (HK$)", f"{v['target_price']:.2f}"),
+        ("  unrounded (HK$)", f"{v['target_price_unrounded']:.4f}"),
+        ("Last price (HK$)", f"{v['last_price']:.2f}"),
+        ("Upside", fmt_number(v["upside_pct"], 1) + "%"),
+        ("Rating", v["rating"]),
+        ("Target P/S multiple (x)", f"{v['target_multiple']:.2f}"),
+        ("Valuation (US$ m)", fmt_number(v["valuation_usd_m"], 0)),
+        *((f"Peer average P/S {k} (x)", f"{x:.2f}") for k, x in v["peer_average_ps"].items()),
+    ):
+        summary.add_row(label, text)
+    out.print(summary)
+    for title, rows in result.tables().items():
+        if title == engine.PEERS_TITLE:
+            columns = list(next(iter(rows.values())).keys())
+        else:
+            columns = list(result.model.report.table(title).columns)
+        table = Table(title=title)
+        table.add_column("")
+        for c in columns:
+            table.add_column(c, justify="right")
+        for label, cells in rows.items():
+            if title == engine.PEERS_TITLE:
+                table.add_row(label, *(fmt_number(cells.get(c), 2) for c in columns))
+            else:
+                table.add_row(label, *(fmt_number(cells.get(c), _decimals(result, title, label, c)) for c in columns))
+        out.print(table)
+
+
+@app.command()
+def drivers(
+    format: FormatOption = Format.table,
+    kind: Annotated[str | None, typer.Option(help="Only this kind: forecast, market, valuation, peer.")] = None,
+) -> None:
+    """Every driver: name, unit, meaning and base value."""
+    try:
+        items = [d for d in engine.drivers().values() if kind is None or d.kind == kind]
+    except ReportDataError as e:
+        fail(str(e))
+    if kind is not None and not items:
+        fail(f"--kind {kind!r}: expected forecast, market, valuation or peer")
+    if format is Format.json:
+        rows = [
+            {"name": d.name, "unit": d.unit, "meaning": d.meaning, "base": d.base, "kind": d.kind, "source": d.source}
+            for d in items
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"Drivers ({len(items)})")
+    for col in ("name", "unit", "meaning", "base value"):
+        table.add_column(col, justify="right" if col == "base value" else "left")
+    for d in items:
+        base = d.base if isinstance(d.base, str) else f"{d.base:.6g}"
+        table.add_row(d.name, d.unit, d.meaning, base)
+    out.print(table)
+
+
+@app.command()
+def errata(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the Markdown here (e.g. docs/errata.md).")
+    ] = None,
+) -> None:
+    """Render the report's inconsistencies (engine/data/errata.toml) as Markdown."""
+    try:
+        text = engine.render_markdown()
+    except ReportDataError as e:
+        fail(str(e))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    write_atomic(output, text.encode())
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command()
+def reconcile(format: FormatOption = Format.table, show_all: bool = typer.Option(False, "--all")) -> None:
+    """Count the report's printed cells the model reproduces (within one unit of the last digit)."""
+    from engine.reconcile import check_cells, check_peers
+
+    cells = check_cells()
+    peers = check_peers()
+    ok = sum(c.ok for c in cells)
+    if format is Format.json:
+        payload = {
+            "cells": len(cells),
+            "reproduced": ok,
+            "share": ok / len(cells),
+            "peer_checks": len(peers),
+            "peer_reproduced": sum(c.ok for c in peers),
+            "misses": [c.__dict__ | {"ok": c.ok} for c in cells + peers if not c.ok],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    out.print(f"Reproduced {ok} of {len(cells)} printed numeric cells ({ok / len(cells):.1%}) in the five tables")
+    out.print(f"Peer table: {sum(c.ok for c in peers)} of {len(peers)} checks")
+    table = Table(title="All cells" if show_all else "Cells not reproduced")
+    for col in ("table", "row", "column", "printed", "model", "line"):
+        table.add_column(col)
+    for c in cells + peers:
+        if show_all or not c.ok:
+            model = c.model if isinstance(c.model, str) else f"{c.model:,.4f}"
+            table.add_row(c.table, c.label, c.column, f"{c.printed:,}", model, str(c.line))
+    out.print(table)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder, then rename: never a half-written file."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        fail(f"{path}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        fail(f"{path}: cannot write in {folder} ({e.strerror})")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        fail(f"{path}: cannot write ({e.strerror})")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("stmodel: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""SenseTime (20 HK) forecast and valuation engine, after DBS Group Research's initiation of 13 Jan 2023.
+
+>>> import engine
+>>> result = engine.run({"premium": 0.5})
+>>> result.target_price
+>>> result.frame("Income Statement")        # a pandas DataFrame
+"""
+
+from .drivers import Driver, DriverError, base_values, drivers, resolve
+from .errata import Erratum, load_errata, render_markdown
+from .model import Model, compile_model, evaluate
+from .report import ReportData, ReportDataError, load_report
+from .result import Result, run
+from .tables import PEERS_TITLE, TABLE_TITLES
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PEERS_TITLE",
+    "TABLE_TITLES",
+    "Driver",
+    "DriverError",
+    "Erratum",
+    "Model",
+    "ReportData",
+    "ReportDataError",
+    "Result",
+    "base_values",
+    "compile_model",
+    "drivers",
+    "evaluate",
+    "load_errata",
+    "load_report",
+    "render_markdown",
+    "resolve",
+    "run",
+]
+
+
+def table(title: str, overrides: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    """A report table as a DataFrame (rows = line items, columns = years)."""
+    return run(overrides).frame(title)

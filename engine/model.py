@@ -1,0 +1,140 @@
+"""Evaluate every line for one or many driver sets at once.
+
+The model is compiled once into an ordered list of (line, column) steps. Evaluation runs the
+steps on numpy arrays whose leading axis is the scenario: one driver set is N = 1. DataFrames
+never enter this path; `engine/tables.py` builds them from a finished result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from .calibration import Printed, adjustments, historical_inputs
+from .expr import INPUT, Env, Expr, Value, compile_expr, line_deps
+from .lines import COLUMNS, FCST, LINES, YEARS, Line, peer_lines
+from .report import ReportData, load_report
+
+Node = tuple[str, str | None]
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """The compiled model: its lines, the fixed inputs and the evaluation order."""
+
+    report: ReportData
+    lines: dict[str, Line]
+    fixed: dict[str, float]  # adjustments, by `<name>_<column>`
+    typed: dict[Node, float | str]  # reported figures typed into INPUT cells
+    steps: tuple[tuple[Node, Callable[[Env, dict[str, Value]], Value]], ...]
+
+    def line(self, key: str) -> Line:
+        return self.lines[key]
+
+
+def all_lines(report: ReportData) -> tuple[Line, ...]:
+    peers = [(p.key, {"HKD": "hkdusd", "CNY": "usdcny", "USD": ""}[p.currency]) for p in report.peers]
+    v = report.valuation
+    return LINES + peer_lines(peers, report.peers_meta["ps_columns"], v["peer_column"])
+
+
+def _definitions(lines: tuple[Line, ...]) -> dict[Node, Expr]:
+    out: dict[Node, Expr] = {}
+    for line in lines:
+        for col in COLUMNS if line.by_year else (None,):
+            expr = line.definition(col)
+            if expr is not None:
+                out[(line.key, col)] = expr
+    return out
+
+
+def _order(defs: dict[Node, Expr]) -> list[Node]:
+    """Topological order of the (line, column) nodes; a cycle is a modelling error.
+
+    A node that needs a figure the model does not have (a 2020A growth rate of a line with no
+    2019 figure) is left out: that cell is blank, as in the report.
+    """
+    defs = dict(defs)
+    while True:
+        missing = [n for n, e in defs.items() if not line_deps(e, n[1], COLUMNS) <= set(defs)]
+        if not missing:
+            break
+        for n in missing:
+            del defs[n]
+    deps = {n: line_deps(e, n[1], COLUMNS) for n, e in defs.items()}
+    order: list[Node] = []
+    state: dict[Node, int] = {}
+
+    def visit(n: Node, path: tuple[Node, ...]) -> None:
+        if state.get(n) == 2:
+            return
+        if state.get(n) == 1:
+            raise ValueError(f"circular definition: {' -> '.join(map(str, (*path, n)))}")
+        state[n] = 1
+        for d in sorted(deps[n], key=str):
+            visit(d, (*path, n))
+        state[n] = 2
+        order.append(n)
+
+    for n in sorted(defs, key=str):
+        visit(n, ())
+    return order
+
+
+@cache
+def compile_model(report: ReportData | None = None) -> Model:
+    report = report or load_report()
+    lines = all_lines(report)
+    defs = _definitions(lines)
+    typed = historical_inputs(report)
+    steps = []
+    for node in _order(defs):
+        expr = defs[node]
+        if expr is INPUT:
+            continue
+        steps.append((node, compile_expr(expr, node[1], COLUMNS)))
+    fixed = {f"{name}_{col}": v for name, cols in adjustments(report).items() for col, v in cols.items()}
+    fixed["ps_row_usdcny"] = float(report.valuation["ps_row_usdcny"])
+    model = Model(report, {line.key: line for line in lines}, fixed, typed, tuple(steps))
+    _close_on_model_values(model)
+    return model
+
+
+def _close_on_model_values(model: Model) -> None:
+    """Re-take the two balance-sheet adjustments on the model's own flows.
+
+    The report's subtotals are rounded independently (2023F Operating Profit is one less than
+    Gross Profit plus Other Opng; 2024F Net Operating CF one more than its lines), so the cash gap
+    and the other equity movements are measured against the flows the model computes. With them
+    the base balance sheet equals the printed one line by line, and it balances exactly.
+    """
+    from .drivers import base_values
+
+    env = evaluate(base_values(model.report), model)
+    p = Printed(model.report)
+    for col in FCST:
+        prev = YEARS[YEARS.index(col) - 1]
+        cash_move = p.BS("Cash & ST Invt", col) - p.BS("Cash & ST Invt", prev)
+        model.fixed[f"cash_unreconciled_{col}"] = cash_move - float(env[("chg_in_cash", col)])
+        equity_move = p.BS("Shareholder's Equity", col) - p.BS("Shareholder's Equity", prev)
+        flows = float(env[("net_profit", col)]) + float(env[("capital_issues", col)])
+        model.fixed[f"equity_other_{col}"] = equity_move - flows
+
+
+def evaluate(inputs: Mapping[str, Value], model: Model | None = None) -> Env:
+    """Run the model. `inputs` maps every driver name to a scalar or an array of scenarios."""
+    model = model or compile_model()
+    values: dict[str, Value] = dict(model.fixed)
+    for name, v in inputs.items():
+        values[name] = v if isinstance(v, str) else np.asarray(v, dtype=float)
+    env: Env = {}
+    for node, value in model.typed.items():
+        env[node] = value if isinstance(value, str) else np.float64(value)
+    # A ratio over a zero balance is a blank cell (Excel would show #DIV/0!), not a warning.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for node, fn in model.steps:
+            env[node] = fn(env, values)
+    return env
