@@ -36,14 +36,22 @@ def test_adjustment_amounts_are_what_the_model_carries(base):
 
 def test_errata_cover_the_known_inconsistencies():
     ids = {e.id for e in load_errata()}
-    for known in ("ebitda_unexplained", "cash_flow_not_tied", "eps_share_count", "ps_row_stale_fx", "dissemination_date"):
+    for known in (
+        "ebitda_unexplained",
+        "cash_flow_not_tied",
+        "eps_share_count",
+        "ps_row_stale_fx",
+        "dissemination_date",
+    ):
         assert known in ids
 
 
 def test_a_bad_record_is_refused(tmp_path):
     path = tmp_path / "errata.toml"
-    path.write_text('[[erratum]]\nid = "x"\ntitle = "t"\ntable = "T"\nhandling = "guess"\nreproduced_by = "-"\nevidence = "-"\n')
-    with pytest.raises(ReportDataError, match="errata.toml: erratum\\[0\\].handling: expected one of"):
+    path.write_text(
+        '[[erratum]]\nid = "x"\ntitle = "t"\ntable = "T"\nhandling = "guess"\nreproduced_by = "-"\nevidence = "-"\n'
+    )
+    with pytest.raises(ReportDataError, match=r"errata.toml: erratum\[0\].handling: expected one of"):
         load_errata(path)
 
 

@@ -61,5 +61,5 @@ def test_a_short_row_is_refused(tmp_path):
 
 def test_invalid_toml_is_refused(tmp_path):
     path = _broken(tmp_path, lambda s: s + "\n[[[broken")
-    with pytest.raises(ReportDataError, match="report.toml: not valid TOML"):
+    with pytest.raises(ReportDataError, match=r"report\.toml: not valid TOML"):
         load_report(path)

@@ -5,7 +5,9 @@ import pytest
 import engine
 
 HKDUSD = 71889 / 9206  # At A Glance, line 61
-PEER_AVG_FY24 = (1703 / 537 + 1684 / 417 + 644 / 102 + 1402 / 150 + 13687 / 2857 + 6883 / 1451) / 6  # Valuation & Peers comparison, lines 161-166
+PEER_AVG_FY24 = (
+    1703 / 537 + 1684 / 417 + 644 / 102 + 1402 / 150 + 13687 / 2857 + 6883 / 1451
+) / 6  # Valuation & Peers comparison, lines 161-166
 
 
 def test_base_case_is_the_report(base):
