@@ -76,6 +76,7 @@ class MarketDatum:
     unit: str
     meaning: str
     source: str  # "table / row (line N)"
+    date: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +165,7 @@ def parse_report(raw: dict[str, Any], path: Path) -> ReportData:
             unit=_need(m, "unit", where, path, str),
             meaning=_need(m, "meaning", where, path, str),
             source=source,
+            date=str(m.get("date", "")),
         )
     peers_meta = _need(raw, "peers", "top level", path, dict)
     sales_cols = _need(peers_meta, "sales_columns", "peers", path, list)

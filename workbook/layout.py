@@ -1,0 +1,295 @@
+"""Where everything sits in the model workbook: the map from (line, year) and driver to a cell.
+
+The layout is the only place that knows cell addresses. The builder writes what it says, the
+formula renderer asks it for references, and the tests and the auditor use it to find a line's
+cells again. Each line has one home cell per year; other places that show the line (the Cover's
+table, Revenue on the Income Statement) hold a plain link to that home.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from openpyxl.utils import get_column_letter
+
+from engine.drivers import Driver, drivers
+from engine.lines import FCST, HIST, PRIOR, YEARS
+from engine.model import Model, compile_model
+from engine.tables import layout as table_layout
+
+YEAR_COLUMN = {year: get_column_letter(i + 2) for i, year in enumerate(YEARS)}  # 2020A -> B ... 2024F -> F
+HEADER_ROW = 3
+FIRST_ROW = 4
+
+COVER = "Cover"
+ASSUMPTIONS = "Assumptions"
+SEGMENTS = "Segments"
+INCOME = "Income Statement"
+BALANCE = "Balance Sheet"
+CASH_FLOW = "Cash Flow"
+VALUATION = "Valuation"
+CHECKS = "Checks"
+SOURCES = "Sources"
+SHEETS = (COVER, ASSUMPTIONS, SEGMENTS, INCOME, BALANCE, CASH_FLOW, VALUATION, CHECKS, SOURCES)
+
+# Statement sheets and the report table each one shows.
+STATEMENTS = (
+    (SEGMENTS, "Segmental Breakdown", "Segmental Breakdown (RMB m)"),
+    (INCOME, "Income Statement", "Income Statement (RMB m)"),
+    (BALANCE, "Balance Sheet", "Balance Sheet (RMB m)"),
+    (CASH_FLOW, "Cash Flow Statement", "Cash Flow Statement (RMB m)"),
+)
+# Lines shown on several statement sheets live where most formulas read them.
+HOME_SHEET = {"revenue": INCOME}
+# Lines that no report table prints, shown as memo rows.
+MEMO = {"capital_employed": BALANCE, "eps_shares": VALUATION}
+
+# Assumptions sheet: one input per row. Scenario columns can be added right of VALUE later.
+NAME_COL, VALUE_COL, UNIT_COL, MEANING_COL, SOURCE_COL = "A", "B", "C", "D", "E"
+
+
+@dataclass(frozen=True)
+class YearRow:
+    """A row of a year-by-year sheet: a heading (key None), a line's home, or a link to it."""
+
+    sheet: str
+    row: int
+    label: str
+    key: str | None
+    home: bool
+
+
+@dataclass(frozen=True)
+class InputRow:
+    """A typed input on the Assumptions sheet with its defined name."""
+
+    row: int
+    name: str
+    value: float | str
+    unit: str
+    meaning: str
+    source: str
+    kind: str  # "driver", "adjustment", "implied 2019"
+
+
+def quote(sheet: str) -> str:
+    return f"'{sheet}'" if not sheet.isalnum() else sheet
+
+
+@dataclass
+class Layout:
+    model: Model
+    homes: dict[tuple[str, str | None], tuple[str, str]] = field(default_factory=dict)
+    year_rows: list[YearRow] = field(default_factory=list)
+    inputs: list[InputRow] = field(default_factory=list)
+    singles: dict[str, tuple[str, str]] = field(default_factory=dict)  # label cells of single lines
+    drivers_range: str = ""
+
+    # ------------------------------------------------------------ lookups
+    def input_cell(self, name: str) -> str:
+        for i in self.inputs:
+            if i.name == name:
+                return f"{VALUE_COL}{i.row}"
+        raise KeyError(name)
+
+    def absolute_input(self, name: str) -> str:
+        cell = self.input_cell(name)
+        return f"{ASSUMPTIONS}!${cell[0]}${cell[1:]}"
+
+    def address(self, key: str, column: str | None) -> tuple[str, str]:
+        if column == PRIOR:
+            return ASSUMPTIONS, self.input_cell(f"{key}_2019A")
+        return self.homes[(key, column)]
+
+    def ref(self, key: str, column: str | None, from_sheet: str) -> str:
+        """A reference to a line's home cell, as written in a formula on `from_sheet`."""
+        if column == PRIOR:
+            return f"{key}_2019A"
+        sheet, cell = self.homes[(key, column)]
+        return cell if sheet == from_sheet else f"{quote(sheet)}!{cell}"
+
+    def absolute(self, key: str, column: str | None = None) -> str:
+        sheet, cell = self.address(key, column)
+        col = "".join(c for c in cell if c.isalpha())
+        row = "".join(c for c in cell if c.isdigit())
+        return f"{quote(sheet)}!${col}${row}"
+
+    def rows_of(self, sheet: str) -> list[YearRow]:
+        return [r for r in self.year_rows if r.sheet == sheet]
+
+
+class FormulaContext:
+    """What engine.expr.to_excel needs, for formulas written on one sheet."""
+
+    def __init__(self, layout: Layout, sheet: str) -> None:
+        self.layout = layout
+        self.sheet = sheet
+
+    def cell(self, key: str, column: str | None) -> str:
+        return self.layout.ref(key, column, self.sheet)
+
+    def name(self, name: str) -> str:
+        return name
+
+
+def _place_statements(lay: Layout) -> None:
+    model = lay.model
+    for sheet, title, _ in STATEMENTS:
+        row = FIRST_ROW
+        for r in table_layout(model, title):
+            if r.key is None:
+                lay.year_rows.append(YearRow(sheet, row, r.label, None, False))
+            else:
+                home = (r.key, YEARS[0]) not in lay.homes and HOME_SHEET.get(r.key, sheet) == sheet
+                lay.year_rows.append(YearRow(sheet, row, r.label, r.key, home))
+                if home:
+                    for y in YEARS:
+                        lay.homes[(r.key, y)] = (sheet, f"{YEAR_COLUMN[y]}{row}")
+            row += 1
+        memo = [k for k, s in MEMO.items() if s == sheet]
+        if memo:
+            row += 1
+            lay.year_rows.append(YearRow(sheet, row, "Memo", None, False))
+            row += 1
+            for key in memo:
+                _home_row(lay, sheet, row, key)
+                row += 1
+
+
+def _home_row(lay: Layout, sheet: str, row: int, key: str) -> None:
+    lay.year_rows.append(YearRow(sheet, row, lay.model.lines[key].label, key, True))
+    for y in YEARS:
+        lay.homes[(key, y)] = (sheet, f"{YEAR_COLUMN[y]}{row}")
+
+
+def _place_valuation(lay: Layout) -> int:
+    """Per-share rows (the page-one lines that no statement holds), then market data, peers, target."""
+    model = lay.model
+    row = FIRST_ROW
+    lay.year_rows.append(YearRow(VALUATION, row, "Per share and valuation ratios", None, False))
+    row += 1
+    _home_row(lay, VALUATION, row, "eps_shares")
+    row += 1
+    for r in table_layout(model, "Forecasts and Valuation"):
+        if r.key is not None and (r.key, YEARS[0]) not in lay.homes:
+            _home_row(lay, VALUATION, row, r.key)
+            row += 1
+    row += 1
+    lay.singles["__market_heading"] = (VALUATION, f"A{row}")
+    row += 1
+    for key in ("hkd_per_rmb", "mkt_cap_hkd_m", "mkt_cap_usd_m"):
+        lay.homes[(key, None)] = (VALUATION, f"B{row}")
+        lay.singles[key] = (VALUATION, f"A{row}")
+        row += 1
+    row += 1
+    lay.singles["__peers_heading"] = (VALUATION, f"A{row}")
+    row += 1
+    lay.singles["__peers_header"] = (VALUATION, f"A{row}")
+    row += 1
+    meta = model.report.peers_meta
+    n_sales = len(meta["sales_columns"])
+    for peer in model.report.peers:
+        lay.singles[f"__peer_{peer.key}"] = (VALUATION, f"A{row}")
+        lay.homes[(f"{peer.key}_price_usd", None)] = (VALUATION, f"D{row}")
+        for j, col in enumerate(meta["ps_columns"]):
+            lay.homes[(f"{peer.key}_ps_{col}", None)] = (VALUATION, f"{get_column_letter(6 + n_sales + j)}{row}")
+        row += 1
+    lay.singles["__peer_average"] = (VALUATION, f"A{row}")
+    for j, col in enumerate(meta["ps_columns"]):
+        lay.homes[(f"peer_average_ps_{col}", None)] = (VALUATION, f"{get_column_letter(6 + n_sales + j)}{row}")
+    row += 2
+    lay.singles["__target_heading"] = (VALUATION, f"A{row}")
+    row += 1
+    for key in (
+        "target_multiple",
+        "valuation_usd_m",
+        "target_price_unrounded",
+        "target_price",
+        "upside",
+        "buy_threshold",
+        "rating",
+    ):
+        lay.homes[(key, None)] = (VALUATION, f"B{row}")
+        lay.singles[key] = (VALUATION, f"A{row}")
+        row += 1
+    return row
+
+
+def _place_inputs(lay: Layout) -> None:
+    model = lay.model
+    row = 5
+    regs: dict[str, Driver] = drivers(model.report)
+    first = row
+    for d in regs.values():
+        lay.inputs.append(InputRow(row, d.name, d.base, d.unit, d.meaning, d.source, "driver"))
+        row += 1
+    lay.drivers_range = f"{ASSUMPTIONS}!${NAME_COL}${first}:${VALUE_COL}${row - 1}"
+    row += 2
+    from engine.calibration import adjustments
+
+    for name, cols in adjustments(model.report).items():
+        for col in cols:
+            full = f"{name}_{col}"
+            lay.inputs.append(
+                InputRow(row, full, model.fixed[full], "RMB m", _ADJ_MEANING.get(name, name), "docs/errata.md", "adjustment")
+            )
+            row += 1
+    lay.inputs.append(
+        InputRow(
+            row,
+            "ps_row_usdcny",
+            model.fixed["ps_row_usdcny"],
+            "CNY per US$",
+            "USDCNY the printed P/S (X) row implies (stale rate)",
+            "docs/errata.md (ps_row_stale_fx)",
+            "adjustment",
+        )
+    )
+    row += 3
+    for key, (value, why) in model.report.implied_2019.items():
+        unit = "RMB m"
+        lay.inputs.append(InputRow(row, f"{key}_2019A", value, unit, f"2019 {model.lines[key].label}", why, "implied 2019"))
+        row += 1
+
+
+_ADJ_MEANING = {
+    "ebitda_adjustment": "EBITDA not explained by Operating Profit + Other Non Opg + D&A",
+    "np_pre_ex_adjustment": "Net Profit before Except. beyond Net Profit less exceptionals",
+    "tax_timing": "Tax paid less the P&L tax",
+    "assoc_cf": "Cash flow: Assoc. & JV Inc/(loss) (report amount)",
+    "disposal_loss": "Cash flow: (Pft)/ Loss on disposal of FAs (report amount)",
+    "other_operating_cf": "Cash flow: Other Operating CF (report amount)",
+    "other_invt": "Cash flow: Other Invt.(net) (report amount)",
+    "invt_in_assoc_cf": "Cash flow: Invt in Assoc. & JV (report amount)",
+    "div_from_assoc": "Cash flow: Div from Assoc & JV (report amount)",
+    "other_investing_cf": "Cash flow: Other Investing CF (report amount)",
+    "other_financing_cf": "Cash flow: Other Financing CF (report amount)",
+    "currency_adj": "Cash flow: Currency Adjustments (report amount)",
+    "wc_unlinked": "Chg in Wkg.Cap. beyond the balance-sheet change",
+    "debt_unlinked": "Chg in Gross Debt beyond the balance-sheet change",
+    "cash_unreconciled": "Change in Cash & ST Invt not explained by Chg in Cash",
+    "nfa_other": "Net Fixed Assets movement beyond capex less D&A",
+    "equity_other": "Equity movement beyond Net Profit and Capital Issues",
+    "mi_other": "Minority Interests movement beyond the P&L share",
+    "invt_in_associates": "Invt in Associates & JVs (report balance, memo)",
+    "other_lt_assets": "Other LT Assets (report balance)",
+    "other_lt_liab": "Other LT Liabilities (report balance)",
+}
+
+
+@cache
+def make_layout(model: Model | None = None) -> Layout:
+    model = model or compile_model()
+    lay = Layout(model)
+    _place_statements(lay)
+    _place_valuation(lay)
+    _place_inputs(lay)
+    missing = [k for k, line in model.lines.items() if line.by_year and (k, YEARS[0]) not in lay.homes]
+    missing += [k for k, line in model.lines.items() if not line.by_year and (k, None) not in lay.homes]
+    if missing:
+        raise ValueError(f"lines without a place in the workbook: {missing}")
+    return lay
+
+
+__all__ = ["FCST", "HIST", "YEARS", "FormulaContext", "Layout", "make_layout"]

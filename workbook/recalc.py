@@ -1,0 +1,93 @@
+"""Recalculate a workbook with headless LibreOffice and read the results back.
+
+openpyxl writes formulas without results; LibreOffice computes them. Each call uses a fresh user
+profile (concurrent or stale profiles make soffice fail silently), forces recalculation on load,
+runs under a time limit, and checks that the output exists, because soffice exits 0 on failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+
+_RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">\
+<value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse">\
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+class RecalcError(RuntimeError):
+    """LibreOffice could not recalculate the file; the message says why."""
+
+
+def soffice() -> str:
+    for name in ("soffice", "libreoffice"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise RecalcError("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
+
+
+def recalculate(src: Path, dst: Path, timeout: float = 120.0) -> Path:
+    """Open `src` in LibreOffice, recalculate every formula, save as .xlsx at `dst`."""
+    src = Path(src)
+    if not src.is_file():
+        raise RecalcError(f"{src}: no such file")
+    dst = Path(dst)
+    if not dst.parent.is_dir():
+        raise RecalcError(f"{dst}: folder {dst.parent} does not exist")
+    with tempfile.TemporaryDirectory(prefix="stmodel-lo-") as tmp:
+        profile = Path(tmp) / "profile"
+        (profile / "user").mkdir(parents=True)
+        (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+        outdir = Path(tmp) / "out"
+        outdir.mkdir()
+        work = Path(tmp) / ("in" + src.suffix)
+        shutil.copyfile(src, work)
+        cmd = [
+            soffice(),
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(outdir),
+            str(work),
+        ]
+        env = dict(os.environ, HOME=tmp)
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise RecalcError(f"{src}: LibreOffice did not finish within {timeout:.0f} s") from None
+        out = outdir / "in.xlsx"
+        if not out.is_file() or out.stat().st_size == 0:
+            detail = (proc.stderr or proc.stdout).strip().splitlines()
+            raise RecalcError(f"{src}: LibreOffice wrote no output ({detail[-1] if detail else 'no message'})")
+        fd, tmp_dst = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            shutil.copyfile(out, tmp_dst)
+            os.replace(tmp_dst, dst)
+        finally:
+            Path(tmp_dst).unlink(missing_ok=True)
+    return dst
+
+
+def recalculated_values(src: Path, timeout: float = 120.0) -> Workbook:
+    """Recalculate `src` in a temporary copy and return it opened with cached values (data_only)."""
+    with tempfile.TemporaryDirectory(prefix="stmodel-recalc-") as tmp:
+        out = recalculate(Path(src), Path(tmp) / "recalculated.xlsx", timeout)
+        return load_workbook(out, data_only=True)
