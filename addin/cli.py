@@ -196,6 +196,40 @@ def reconcile(format: FormatOption = Format.table, show_all: bool = typer.Option
     out.print(table)
 
 
+@app.command()
+def build(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the workbook.")] = Path(
+        "SenseTime_model.xlsx"
+    ),
+) -> None:
+    """Write the model workbook (.xlsx): live native formulas from the engine's line definitions."""
+    from workbook.build import BuildError, build_workbook, save_atomic
+
+    if output.suffix.lower() != ".xlsx":
+        fail(f"{output}: expected a .xlsx file name")
+    try:
+        save_atomic(build_workbook(), output)
+    except (BuildError, ReportDataError) as e:
+        fail(str(e))
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command()
+def recalc(
+    file: Annotated[Path, typer.Argument(help="Workbook to recalculate (.xlsx).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the recalculated copy.")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for LibreOffice.")] = 120.0,
+) -> None:
+    """Recalculate a workbook with headless LibreOffice so that every formula carries its value."""
+    from workbook.recalc import RecalcError, recalculate
+
+    try:
+        recalculate(file, output, timeout)
+    except RecalcError as e:
+        fail(str(e))
+    typer.echo(f"wrote {output}", err=True)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, then rename: never a half-written file."""
     folder = path.parent if str(path.parent) else Path(".")

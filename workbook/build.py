@@ -28,8 +28,6 @@ from engine.model import Model, compile_model
 from . import styles as st
 from .layout import (
     ASSUMPTIONS,
-    BALANCE,
-    CASH_FLOW,
     CHECKS,
     COVER,
     FIRST_ROW,
@@ -191,7 +189,7 @@ class Builder:
         self.title(ws, "Valuation: P/S on FY2024E, peers and the 12-month target price", "RMB m unless stated")
         self.year_header(ws, HEADER_ROW)
         self.year_rows(ws)
-        sheet, cell = lay.singles["__market_heading"]
+        _sheet, cell = lay.singles["__market_heading"]
         ws[cell] = "Market data and FX"
         ws[cell].font = st.BOLD
         for key in ("hkd_per_rmb", "mkt_cap_hkd_m", "mkt_cap_usd_m"):
@@ -329,9 +327,7 @@ class Builder:
             if i == 0:
                 return None
             prev = YEARS[i - 1]
-            return (
-                f"={lay.ref('cash', y, CHECKS)}-{lay.ref('cash', prev, CHECKS)}-{lay.ref('chg_in_cash', y, CHECKS)}"
-            )
+            return f"={lay.ref('cash', y, CHECKS)}-{lay.ref('cash', prev, CHECKS)}-{lay.ref('chg_in_cash', y, CHECKS)}"
 
         specs = [
             ("Balance sheet balances (Total Assets - Total Cap. & Liab.)", balance, errata["balance_sheet_rounding"]),
@@ -531,7 +527,10 @@ def save_atomic(wb: Workbook, path: Path) -> None:
         raise BuildError(f"{path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise BuildError(f"{path}: no permission to write in {folder}")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise BuildError(f"{path}: cannot write in {folder} ({e.strerror})") from None
     os.close(fd)
     try:
         wb.save(tmp)

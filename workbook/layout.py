@@ -107,6 +107,8 @@ class Layout:
         if column == PRIOR:
             return f"{key}_2019A"
         sheet, cell = self.homes[(key, column)]
+        if column is None:  # a single value: the same cell from every column
+            cell = "$" + "".join(c for c in cell if c.isalpha()) + "$" + "".join(c for c in cell if c.isdigit())
         return cell if sheet == from_sheet else f"{quote(sheet)}!{cell}"
 
     def absolute(self, key: str, column: str | None = None) -> str:
@@ -232,7 +234,9 @@ def _place_inputs(lay: Layout) -> None:
         for col in cols:
             full = f"{name}_{col}"
             lay.inputs.append(
-                InputRow(row, full, model.fixed[full], "RMB m", _ADJ_MEANING.get(name, name), "docs/errata.md", "adjustment")
+                InputRow(
+                    row, full, model.fixed[full], "RMB m", _ADJ_MEANING.get(name, name), "docs/errata.md", "adjustment"
+                )
             )
             row += 1
     lay.inputs.append(
@@ -249,7 +253,9 @@ def _place_inputs(lay: Layout) -> None:
     row += 3
     for key, (value, why) in model.report.implied_2019.items():
         unit = "RMB m"
-        lay.inputs.append(InputRow(row, f"{key}_2019A", value, unit, f"2019 {model.lines[key].label}", why, "implied 2019"))
+        lay.inputs.append(
+            InputRow(row, f"{key}_2019A", value, unit, f"2019 {model.lines[key].label}", why, "implied 2019")
+        )
         row += 1
 
 

@@ -69,7 +69,9 @@ def recalculate(src: Path, dst: Path, timeout: float = 120.0) -> Path:
         ]
         env = dict(os.environ, HOME=tmp)
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
+            )
         except subprocess.TimeoutExpired:
             raise RecalcError(f"{src}: LibreOffice did not finish within {timeout:.0f} s") from None
         out = outdir / "in.xlsx"

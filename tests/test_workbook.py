@@ -1,0 +1,162 @@
+"""The built workbook's structure, read back with openpyxl (no LibreOffice needed)."""
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.styles.colors import Color
+from typer.testing import CliRunner
+
+import engine
+from addin.cli import app
+from engine.names import excel_name_problem
+from workbook.build import OUTPUT_NAMES, BuildError, build_workbook, save_atomic
+from workbook.formulas import number_literals, relative_form
+from workbook.layout import ASSUMPTIONS, SHEETS, STATEMENTS, VALUATION, YEAR_COLUMN, make_layout
+
+FORECAST = ("2022F", "2023F", "2024F")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("wb") / "model.xlsx"
+    save_atomic(build_workbook(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def wb(built):
+    return load_workbook(built)
+
+
+def is_blue(font) -> bool:
+    color: Color = font.color
+    return color is not None and color.rgb in ("000000FF", "FF0000FF")
+
+
+def test_sheets_in_order(wb):
+    assert wb.sheetnames == list(SHEETS)
+
+
+def test_statement_sheets_have_the_report_rows_and_year_headers(wb):
+    for sheet, title, _ in STATEMENTS:
+        ws = wb[sheet]
+        assert [ws.cell(3, c).value for c in range(2, 7)] == ["2020A", "2021A", "2022F", "2023F", "2024F"]
+        labels = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)]
+        printed = [r.label for r in engine.load_report().table(title).rows]
+        assert [label for label in labels if label in printed] == printed
+
+
+def test_every_driver_is_a_named_blue_input(wb):
+    names = wb.defined_names
+    for name, driver in engine.drivers().items():
+        assert name in names, name
+        (sheet, cell), *_ = names[name].destinations
+        assert sheet == ASSUMPTIONS
+        c = wb[sheet][cell.replace("$", "")]
+        assert c.value == (driver.base if isinstance(driver.base, str) else pytest.approx(driver.base, rel=1e-14))
+        assert is_blue(c.font), name
+        assert wb[sheet][f"A{c.row}"].value == name
+
+
+def test_drivers_range_holds_every_driver(wb):
+    (sheet, rng), *_ = wb.defined_names["Drivers"].destinations
+    rows = list(wb[sheet][rng.replace("$", "")])
+    assert {r[0].value for r in rows} == set(engine.drivers())
+    assert all(len(r) == 2 for r in rows)
+
+
+def test_every_defined_name_is_valid_in_excel(wb):
+    bad = {n: excel_name_problem(n) for n in wb.defined_names if excel_name_problem(n)}
+    assert bad == {}
+    for name in (*OUTPUT_NAMES, "LastPrice", "Drivers", "MasterCheck"):
+        assert name in wb.defined_names
+
+
+def test_cap_basis_is_a_validated_choice(wb):
+    ws = wb[ASSUMPTIONS]
+    cell = make_layout().input_cell("cap_basis")
+    rules = [dv for dv in ws.data_validations.dataValidation if cell in str(dv.sqref)]
+    assert rules and rules[0].type == "list" and rules[0].formula1 == '"large,small"'
+
+
+def test_forecast_columns_hold_one_formula_per_row(wb):
+    layout = make_layout()
+    for row in layout.year_rows:
+        if not row.key:
+            continue
+        ws = wb[row.sheet]
+        forms = set()
+        for year in FORECAST:
+            cell = ws[f"{YEAR_COLUMN[year]}{row.row}"]
+            if row.sheet != VALUATION or row.key not in ("consensus_eps", "earnings_rev", "other_broker_recs"):
+                assert isinstance(cell.value, str) and cell.value.startswith("="), (row.sheet, row.label, year)
+                forms.add(relative_form(cell.value, cell.coordinate, year))
+        assert len(forms) <= 1, (row.sheet, row.label, forms)
+
+
+def test_no_numbers_inside_formulas(wb):
+    found = []
+    for ws in wb.worksheets:
+        for r in ws.iter_rows():
+            for c in r:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    extra = [n for n in number_literals(c.value) if n != "0"]
+                    if extra:
+                        found.append((ws.title, c.coordinate, c.value))
+    assert found == []
+
+
+def test_reported_figures_are_blue_and_formulas_black(wb):
+    ws = wb["Income Statement"]
+    assert ws["B4"].value == "=Segments!B9" or str(ws["B4"].value).startswith("=")
+    cogs = next(r for r in make_layout().rows_of("Income Statement") if r.key == "cogs")
+    assert ws[f"B{cogs.row}"].value == -1014 and is_blue(ws[f"B{cogs.row}"].font)
+    assert str(ws[f"D{cogs.row}"].value).startswith("=") and not is_blue(ws[f"D{cogs.row}"].font)
+
+
+def test_only_portable_functions(wb):
+    banned = ("XLOOKUP", "LET(", "LAMBDA", "FILTER(", "UNIQUE(", "SEQUENCE(", "XMATCH", "INDIRECT", "OFFSET(")
+    for ws in wb.worksheets:
+        for r in ws.iter_rows():
+            for c in r:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    assert not any(b in c.value.upper() for b in banned), (ws.title, c.coordinate)
+
+
+def test_presentation(wb):
+    ws = wb["Income Statement"]
+    assert ws.freeze_panes == "B4"
+    assert ws.page_setup.orientation == "landscape"
+    assert "(" in ws["D8"].number_format  # parentheses for negatives
+    assert len(wb["Segments"]._charts) == 1 and len(wb[VALUATION]._charts) == 1
+
+
+def test_build_refuses_a_missing_folder_in_one_line(tmp_path):
+    result = CliRunner().invoke(app, ["build", "-o", str(tmp_path / "missing" / "m.xlsx")])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"stmodel: error: {tmp_path}/missing/m.xlsx: folder {tmp_path}/missing does not exist"
+    ]
+
+
+def test_build_refuses_an_unwritable_place():
+    result = CliRunner().invoke(app, ["build", "-o", "/proc/m.xlsx"])
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr
+
+
+def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
+    target = tmp_path / "model.xlsx"
+    target.write_bytes(b"previous version")
+    wb = build_workbook()
+
+    def broken_save(path):
+        Path(path).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(wb, "save", broken_save)
+    with pytest.raises(BuildError, match="No space left on device"):
+        save_atomic(wb, target)
+    assert target.read_bytes() == b"previous version"
+    assert list(tmp_path.iterdir()) == [target]
