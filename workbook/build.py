@@ -398,6 +398,7 @@ class Builder:
             ws[f"{col}{header}"] = y
         for col in ("A", *fv_cols.values()):
             ws[f"{col}{header}"].font, ws[f"{col}{header}"].fill = st.BOLD, st.HEADER_FILL
+            ws[f"{col}{header}"].alignment = st.RIGHT if col != "A" else st.WRAP
         from engine.tables import layout
 
         r = header + 1
@@ -427,6 +428,7 @@ class Builder:
         for col in fv_cols.values():
             ws.column_dimensions[col].width = 12
         self.finish_sheet(ws, "E", freeze=None)
+        ws.page_setup.fitToHeight = 1
 
     def sources(self) -> None:
         ws = self.ws(SOURCES)
@@ -487,7 +489,9 @@ class Builder:
         chart.add_data(data, from_rows=True, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=2, max_col=6, min_row=HEADER_ROW, max_row=HEADER_ROW))
         chart.height, chart.width = 8, 16
-        ws.add_chart(chart, f"H{HEADER_ROW}")
+        anchor = rows[-1].row + 3
+        ws.add_chart(chart, f"A{anchor}")
+        ws.print_area = f"A1:F{anchor + 17}"
 
     def peer_chart(self, ws: Worksheet, header_row: int, n: int, first_ps_col: int) -> None:
         chart = BarChart()
