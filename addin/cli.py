@@ -230,6 +230,36 @@ def recalc(
     typer.echo(f"wrote {output}", err=True)
 
 
+@app.command()
+def audit(
+    file: Annotated[Path, typer.Argument(help="Workbook to audit (.xlsx).")],
+    recalc: Annotated[
+        bool, typer.Option("--recalc", help="Recalculate with LibreOffice first (fresh values).")
+    ] = False,
+    format: FormatOption = Format.table,
+) -> None:
+    """Find what an edit broke: hardcodes, changed formulas, broken links, errors, failed checks.
+
+    Exit code 0 when there are no errors, 1 when there are, 2 when the file cannot be audited.
+    """
+    from workbook.audit import AuditError, summary, to_json
+    from workbook.audit import audit as run_audit
+
+    try:
+        findings = run_audit(file, recalc=recalc)
+    except AuditError as e:
+        fail(str(e))
+    counts = summary(findings)
+    if format is Format.json:
+        typer.echo(json.dumps(to_json(findings, file), indent=2))
+    else:
+        for f in findings:
+            out.print(str(f), markup=False, soft_wrap=True)
+        out.print(f"{file}: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info")
+    if counts["error"]:
+        raise typer.Exit(1)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, then rename: never a half-written file."""
     folder = path.parent if str(path.parent) else Path(".")

@@ -66,10 +66,10 @@ class Driver:
 
 # Per-year forecast drivers: name -> (unit, meaning, bounds)
 _FORECAST: dict[str, tuple[str, str, dict[str, object]]] = {
-    "smart_business_growth": ("fraction", "Smart Business revenue growth", {"minimum": -1.0}),
-    "smart_city_growth": ("fraction", "Smart City revenue growth", {"minimum": -1.0}),
-    "smart_life_growth": ("fraction", "Smart Life revenue growth", {"minimum": -1.0}),
-    "smart_auto_growth": ("fraction", "Smart Auto revenue growth", {"minimum": -1.0}),
+    "smart_business_growth": ("fraction", "Smart Business revenue growth", {"minimum": -1.0, "maximum": 10.0}),
+    "smart_city_growth": ("fraction", "Smart City revenue growth", {"minimum": -1.0, "maximum": 10.0}),
+    "smart_life_growth": ("fraction", "Smart Life revenue growth", {"minimum": -1.0, "maximum": 10.0}),
+    "smart_auto_growth": ("fraction", "Smart Auto revenue growth", {"minimum": -1.0, "maximum": 10.0}),
     "gross_margin": ("fraction", "Gross profit over revenue", {"maximum": 1.0}),
     "opex_ratio": ("fraction", "Operating expenses excluding D&A over revenue", {}),
     "other_non_opg": ("RMB m", "Other non-operating income (expense)", {}),

@@ -1,56 +1,200 @@
-"""Reading formulas the way an auditor compares them: relative (R1C1-like) form and literals."""
+"""Reading Excel formulas the way an auditor compares them.
+
+`scan` splits a formula into tokens (strings, references, names, functions, numbers, error
+literals); the other functions build on it: the relative (R1C1-like) form that shows whether two
+cells of a row hold the same formula, the numbers typed inside a formula, the cells it reads.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from openpyxl.utils import column_index_from_string
+from openpyxl.utils import column_index_from_string, get_column_letter
 
-_STRING = re.compile(r'"(?:[^"]|"")*"')
-_REF = re.compile(
-    r"(?P<sheet>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?(?<![\w.$])(?P<cabs>\$?)(?P<col>[A-Z]{1,3})(?P<rabs>\$?)(?P<row>\d+)(?![\w(.!])"
+_TOKEN = re.compile(
+    r"""
+    (?P<string>"(?:[^"]|"")*")
+  | (?P<error>\#REF!|\#NAME\?|\#VALUE!|\#DIV/0!|\#N/A|\#NUM!|\#NULL!)
+  | (?P<ref>
+        (?:(?P<book>\[[^\]]+\])?(?P<sheet>'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?
+        (?P<c1>\$?[A-Za-z]{1,3})(?P<r1>\$?\d+)
+        (?::(?P<c2>\$?[A-Za-z]{1,3})(?P<r2>\$?\d+))?
+        (?![\w(!.])
+    )
+  | (?P<func>(?:_xludf\.|_xlfn\.|_xlws\.)?[A-Za-z_][\w.]*(?=\())
+  | (?P<qname>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)![A-Za-z_][\w.]*)
+  | (?P<name>[A-Za-z_\\][\w.]*)
+  | (?P<number>\d+(?:\.\d+)?(?:[Ee][+-]?\d+)?|\.\d+)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
 )
-_YEAR_NAME = re.compile(r"\b([A-Za-z_][\w.]*?)_(\d{4}[AF])\b")
-_NUMBER = re.compile(r"(?<![\w.$])\d+(?:\.\d+)?(?:[Ee][+-]?\d+)?(?![\w.(])")
+
+VOLATILE = {"INDIRECT", "OFFSET", "NOW", "TODAY", "RAND", "RANDBETWEEN", "RANDARRAY", "CELL", "INFO"}
+# Functions that Excel 2007-2019 or LibreOffice 7.4 cannot evaluate.
+NOT_PORTABLE = {
+    "XLOOKUP",
+    "XMATCH",
+    "LET",
+    "LAMBDA",
+    "FILTER",
+    "UNIQUE",
+    "SEQUENCE",
+    "SORT",
+    "SORTBY",
+    "RANDARRAY",
+    "TEXTSPLIT",
+    "TEXTBEFORE",
+    "TEXTAFTER",
+    "VSTACK",
+    "HSTACK",
+    "TOCOL",
+    "TOROW",
+    "WRAPROWS",
+    "WRAPCOLS",
+    "TAKE",
+    "DROP",
+    "CHOOSECOLS",
+    "CHOOSEROWS",
+    "EXPAND",
+    "MAP",
+    "REDUCE",
+    "SCAN",
+    "MAKEARRAY",
+    "BYROW",
+    "BYCOL",
+    "ISOMITTED",
+}
 
 
-def strip_strings(formula: str) -> str:
-    return _STRING.sub('""', formula)
+@dataclass(frozen=True)
+class Token:
+    kind: str  # string, error, ref, func, qname, name, number, other
+    text: str
+    book: str | None = None
+    sheet: str | None = None  # unquoted sheet name of a reference
+    c1: str = ""
+    r1: str = ""
+    c2: str = ""
+    r2: str = ""
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper()
+
+    def function_name(self) -> str:
+        """FUNC tokens without Excel's storage prefixes: `_xlfn.XLOOKUP` -> XLOOKUP."""
+        name = self.text.upper()
+        for prefix in ("_XLUDF.", "_XLFN.", "_XLWS."):
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+        return name
+
+
+def _unquote(sheet: str) -> str:
+    return sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
+
+
+def scan(formula: str) -> Iterator[Token]:
+    body = formula[1:] if formula.startswith("=") else formula
+    for m in _TOKEN.finditer(body):
+        kind = m.lastgroup or "other"
+        if m.group("ref") is not None:
+            sheet = m.group("sheet")
+            book = m.group("book")
+            unq = _unquote(sheet) if sheet else None
+            if unq and unq.startswith("[") and "]" in unq:  # '[other.xlsx]Sheet1'!A1
+                book, unq = unq[: unq.index("]") + 1], unq[unq.index("]") + 1 :]
+            yield Token(
+                "ref",
+                m.group("ref"),
+                book=book,
+                sheet=unq,
+                c1=m.group("c1").upper(),
+                r1=m.group("r1"),
+                c2=(m.group("c2") or "").upper(),
+                r2=m.group("r2") or "",
+            )
+        else:
+            yield Token(kind, m.group(kind) if kind != "other" else m.group(0))
+
+
+def _split(col: str, row: str) -> tuple[bool, int, bool, int]:
+    return col.startswith("$"), column_index_from_string(col.lstrip("$")), row.startswith("$"), int(row.lstrip("$"))
+
+
+def _host(cell: str) -> tuple[int, int]:
+    m = re.fullmatch(r"([A-Z]{1,3})(\d+)", cell)
+    if not m:
+        raise ValueError(f"not a cell address: {cell}")
+    return column_index_from_string(m.group(1)), int(m.group(2))
 
 
 def relative_form(formula: str, host: str, year: str | None = None) -> str:
-    """`formula` in `host` cell, with references made relative and `<name>_<year>` made generic.
+    """The formula in `host` with references made relative and `<name>_<year>` made generic.
 
-    Two cells of one row hold "the same formula" when their relative forms are equal, e.g.
-    D8 `=D6+D7` and E8 `=E6+E7` both give `=R[-2]C+R[-1]C`.
+    Two cells of a row hold "the same formula" when their relative forms are equal: D8 `=D6+D7`
+    and E8 `=E6+E7` both give `R[-2]C[0]+R[-1]C[0]`.
     """
-    m = re.fullmatch(r"([A-Z]{1,3})(\d+)", host)
-    if not m:
-        raise ValueError(f"not a cell address: {host}")
-    hcol, hrow = column_index_from_string(m.group(1)), int(m.group(2))
-    parts = re.split(r'("(?:[^"]|"")*")', formula)
+    hcol, hrow = _host(host)
     out = []
-    for i, part in enumerate(parts):
-        if i % 2:  # a string literal
-            out.append(part)
-            continue
-
-        def rel(mm: re.Match[str]) -> str:
-            col, row = column_index_from_string(mm.group("col")), int(mm.group("row"))
-            r = f"R{row}" if mm.group("rabs") else f"R[{row - hrow}]"
-            c = f"C{col}" if mm.group("cabs") else f"C[{col - hcol}]"
-            return (mm.group("sheet") or "") + r + c
-
-        part = _REF.sub(rel, part)
-        if year:
-            part = _YEAR_NAME.sub(lambda mm: f"{mm.group(1)}_{{Y}}" if mm.group(2) == year else mm.group(0), part)
-        out.append(part)
+    for t in scan(formula):
+        if t.kind == "ref":
+            parts = []
+            for col, row in ((t.c1, t.r1), (t.c2, t.r2)):
+                if not col:
+                    continue
+                cabs, c, rabs, r = _split(col, row)
+                parts.append((f"R{r}" if rabs else f"R[{r - hrow}]") + (f"C{c}" if cabs else f"C[{c - hcol}]"))
+            prefix = (t.book or "") + (f"'{t.sheet}'!" if t.sheet else "")
+            out.append(prefix + ":".join(parts))
+        elif t.kind == "name" and year and t.text.endswith("_" + year):
+            out.append(t.text[: -len(year)] + "{Y}")
+        else:
+            out.append(t.text)
     return "".join(out)
 
 
 def number_literals(formula: str) -> list[str]:
-    """Numbers typed inside a formula (cell references, names and strings left out)."""
-    body = strip_strings(formula)
-    body = _REF.sub("R", body)
-    body = re.sub(r"\b[A-Za-z_][\w.]*", "N", body)
-    return _NUMBER.findall(body)
+    """Numbers typed inside a formula (references, names and strings left out)."""
+    return [t.text for t in scan(formula) if t.kind == "number"]
+
+
+def cells_of(token: Token, limit: int = 100_000) -> list[tuple[int, int]]:
+    """The (column, row) cells a reference token covers (a range up to `limit` cells)."""
+    _, c1, _, r1 = _split(token.c1, token.r1)
+    if not token.c2:
+        return [(c1, r1)]
+    _, c2, _, r2 = _split(token.c2, token.r2)
+    cs, ce = sorted((c1, c2))
+    rs, re_ = sorted((r1, r2))
+    if (ce - cs + 1) * (re_ - rs + 1) > limit:
+        return []
+    return [(c, r) for c in range(cs, ce + 1) for r in range(rs, re_ + 1)]
+
+
+def address(col: int, row: int) -> str:
+    return f"{get_column_letter(col)}{row}"
+
+
+def shift_rows(formula: str, sheet: str, host_sheet: str, at: int, by: int = 1) -> str:
+    """References to rows >= `at` on `sheet` moved down by `by`: what Excel does on inserting rows."""
+    out = []
+    for t in scan(formula):
+        target = t.sheet or host_sheet
+        if t.kind != "ref" or target != sheet or t.book:
+            out.append(t.text)
+            continue
+        ends = []
+        for col, row in ((t.c1, t.r1), (t.c2, t.r2)):
+            if not col:
+                continue
+            absolute = row.startswith("$")
+            r = int(row.lstrip("$"))
+            r = r + by if r >= at else r
+            ends.append(f"{col}{'$' if absolute else ''}{r}")
+        prefix = t.text.split("!")[0] + "!" if "!" in t.text else ""
+        out.append(prefix + ":".join(ends))
+    return ("=" if formula.startswith("=") else "") + "".join(out)
