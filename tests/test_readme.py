@@ -30,17 +30,24 @@ def test_ci_runs_the_readme_test_command():
     assert ci_lines[-1] == setup_commands()[1]
 
 
-@pytest.mark.parametrize(
-    "line",
-    [
+def readme_examples() -> list[str]:
+    return [
         line.split("#")[0].strip()
         for line in ROOT.joinpath("README.md").read_text().splitlines()
-        if line.startswith("stmodel ") and " -o " not in line
-    ],
-)
-def test_readme_examples_run(line):
-    result = CliRunner().invoke(app, shlex.split(line)[1:])
-    assert result.exit_code == 0, result.output
+        if line.startswith("stmodel ")
+    ]
+
+
+@pytest.mark.slow
+def test_readme_examples_run_in_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs").mkdir()
+    examples = readme_examples()
+    assert len(examples) >= 8
+    for line in examples:
+        result = CliRunner().invoke(app, shlex.split(line)[1:])
+        assert result.exit_code == 0, (line, result.output)
+    assert (tmp_path / "SenseTime_model.xlsx").is_file()
 
 
 def test_readme_python_example_runs():

@@ -52,6 +52,17 @@ def test_no_error_values_and_the_report_outputs(base_values):
     assert named_value(base_values, "MasterCheck") == "All checks pass"
 
 
+def test_the_udf_panel_reads_as_a_note_without_the_add_in(built, base_values):
+    from workbook.build import NEEDS_ADDIN
+
+    formulas = load_workbook(built)["Cover"]
+    cells = [c for row in formulas.iter_rows() for c in row if isinstance(c.value, str) and "ST_" in c.value]
+    assert len(cells) == 3
+    for c in cells:
+        assert c.value.startswith("=IFERROR(ST_")
+        assert base_values["Cover"][c.coordinate].value == NEEDS_ADDIN
+
+
 def test_changed_drivers_in_the_workbook_match_stmodel_value(built, tmp_path):
     overrides = {"premium": 0.6, "smart_auto_growth_2024F": 0.8, "usdcny": 7.1, "debtor_days_2023F": 300.0}
     wb = load_workbook(built)

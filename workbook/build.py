@@ -52,6 +52,12 @@ OUTPUT_NAMES = {
     "Valuation": "valuation_usd_m",
     "TargetMultiple": "target_multiple",
 }
+NEEDS_ADDIN = "needs the SenseTime add-in"
+UDF_PANEL = (
+    ("Target price (HK$)", "ST_TARGET(Drivers)", "TargetPrice", "0.00"),
+    ("Rating", "ST_RATING(Drivers)", "Rating", "General"),
+    ("Valuation (US$ m)", "ST_VALUATION(Drivers)", "Valuation", "#,##0"),
+)
 CHECK_TOLERANCE = 0.001  # RMB m: a check passes when it is this close to the recorded amount
 
 
@@ -409,6 +415,7 @@ class Builder:
                     self.write_link(ws, f"{col}{r}", row.key, y)
             r += 1
         r += 1
+        r = self.udf_panel(ws, r)
         ws[f"A{r}"] = "Read me"
         ws[f"A{r}"].font = st.BOLD
         notes = [
@@ -429,6 +436,23 @@ class Builder:
             ws.column_dimensions[col].width = 12
         self.finish_sheet(ws, "E", freeze=None)
         ws.page_setup.fitToHeight = 1
+
+    def udf_panel(self, ws: Worksheet, r: int) -> int:
+        """A few ST_* calls beside their native twins; without the add-in they read as a plain note."""
+        ws[f"A{r}"] = "With the SenseTime add-in (Python engine)"
+        ws[f"A{r}"].font = st.BOLD
+        ws[f"B{r}"], ws[f"C{r}"] = "Add-in", "Native"
+        for col in "BC":
+            ws[f"{col}{r}"].font, ws[f"{col}{r}"].fill, ws[f"{col}{r}"].alignment = st.BOLD, st.HEADER_FILL, st.RIGHT
+        for label, call, native, fmt in UDF_PANEL:
+            r += 1
+            ws[f"A{r}"] = label
+            ws[f"B{r}"] = f'=IFERROR({call},"{NEEDS_ADDIN}")'
+            ws[f"C{r}"] = f"={native}"
+            for col in "BC":
+                ws[f"{col}{r}"].number_format = fmt
+                ws[f"{col}{r}"].alignment = st.RIGHT
+        return r + 2
 
     def sources(self) -> None:
         ws = self.ws(SOURCES)

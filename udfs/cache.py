@@ -1,0 +1,55 @@
+"""Model results cached on the driver values, so a recalculation with unchanged inputs is a lookup.
+
+xlwings has no cache of its own. The key is the raw range as Excel sent it, so a hit costs one tuple
+conversion and a dict lookup; a changed value is a different key and is computed afresh.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import engine
+from engine.drivers import DriverError
+
+from .args import STError, check_overrides, driver_overrides
+
+MAX_ENTRIES = 256
+_results: OrderedDict[Any, engine.Result] = OrderedDict()
+stats = {"hits": 0, "misses": 0}
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable copy of a range: rows of cells become tuples (the C-level map keeps hits cheap)."""
+    if isinstance(value, list | tuple):
+        try:
+            return tuple(map(tuple, value))
+        except TypeError:  # a single row of scalars
+            return tuple(value)
+    return value
+
+
+def result(drivers: Any = None, extra: tuple[tuple[str, Any], ...] = ()) -> engine.Result:
+    """The model run for a drivers range plus extra overrides (a price, a cap basis)."""
+    key = (_freeze(drivers), extra)
+    hit = _results.get(key)
+    if hit is not None:
+        stats["hits"] += 1
+        _results.move_to_end(key)
+        return hit
+    stats["misses"] += 1
+    pairs = driver_overrides(drivers) + extra
+    check_overrides(pairs)
+    try:
+        res = engine.run(pairs)
+    except DriverError as e:
+        raise STError(str(e)) from None
+    _results[key] = res
+    if len(_results) > MAX_ENTRIES:
+        _results.popitem(last=False)
+    return res
+
+
+def clear() -> None:
+    _results.clear()
+    stats.update(hits=0, misses=0)
