@@ -260,6 +260,77 @@ def audit(
         raise typer.Exit(1)
 
 
+@app.command()
+def refresh(
+    file: Annotated[Path, typer.Argument(help="Model workbook to refresh (.xlsx).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the refreshed workbook here (default: in place).")
+    ] = None,
+) -> None:
+    """Run the engine on the workbook's inputs and write its results to the Engine sheet (values only)."""
+    from addin.refresh import RefreshError, refresh_file
+    from workbook.build import BuildError
+
+    try:
+        v = refresh_file(file, output)
+    except (RefreshError, BuildError, ReportDataError) as e:
+        fail(str(e))
+    typer.echo(
+        f"refreshed {output or file}: target price HK${v['target_price']:.2f}, upside {v['upside_pct']:.1f}%, "
+        f"{v['rating']}",
+        err=True,
+    )
+
+
+@app.command()
+def export(
+    file: Annotated[Path, typer.Argument(help="Model workbook to export (.xlsx).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the analyst copy (.xlsx).")],
+    password: Annotated[
+        str | None, typer.Option(help="Protect the sheets with this password (default: protected, no password).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write the copy even if its audit finds errors.")] = False,
+) -> None:
+    """Write the analyst copy: native formulas only, no add-in, no macros, cached values, inputs unlocked.
+
+    The copy is audited before it is written; with audit errors it is refused (exit code 1) unless --force.
+    """
+    from workbook.export import ExportError, ExportRefused, export_analyst_copy
+
+    try:
+        findings = export_analyst_copy(file, output, password=password, force=force)
+    except ExportRefused as e:
+        for f in e.findings:
+            if f.severity == "error":
+                out.print(str(f), markup=False, soft_wrap=True)
+        typer.echo(f"stmodel: error: {e}", err=True)
+        raise typer.Exit(1) from None
+    except ExportError as e:
+        fail(str(e))
+    errors = sum(f.severity == "error" for f in findings)
+    typer.echo(f"wrote {output} ({errors} audit errors)", err=True)
+
+
+addin_app = typer.Typer(help="The SenseTime Excel add-in (.xlam).", no_args_is_help=True)
+app.add_typer(addin_app, name="addin")
+
+
+@addin_app.command("build")
+def addin_build(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the add-in.")] = Path("SenseTime.xlam"),
+) -> None:
+    """Write SenseTime.xlam: ribbon tab with Refresh forecasts, Audit model, Export analyst copy, and the ST_* UDFs."""
+    from addin.build import AddinBuildError, build_addin
+
+    if output.suffix.lower() != ".xlam":
+        fail(f"{output}: expected a .xlam file name")
+    try:
+        build_addin(output)
+    except AddinBuildError as e:
+        fail(str(e))
+    typer.echo(f"wrote {output}", err=True)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, then rename: never a half-written file."""
     folder = path.parent if str(path.parent) else Path(".")

@@ -105,8 +105,8 @@ def forecast_drivers(report: ReportData | None = None) -> dict[str, dict[str, fl
     for name, label in (
         ("other_current_assets", "Other Current Assets"),
         ("other_current_liab", "Other Current Liab"),
-        ("st_debt", "ST Debt"),
-        ("lt_debt", "LT Debt"),
+        ("short_term_debt", "ST Debt"),
+        ("long_term_debt", "LT Debt"),
     ):
         put(name, lambda c, lab=label: p.BS(lab, c))
     put("capital_issues", lambda c: p.CF("Capital Issues", c))

@@ -87,8 +87,8 @@ _FORECAST: dict[str, tuple[str, str, dict[str, object]]] = {
     "creditor_days": ("days", "Closing creditors over cost of goods sold x 365", {"minimum": 0.0}),
     "other_current_assets": ("RMB m", "Other current assets, closing balance", {}),
     "other_current_liab": ("RMB m", "Other current liabilities, closing balance", {}),
-    "st_debt": ("RMB m", "Short-term debt, closing balance", {"minimum": 0.0}),
-    "lt_debt": ("RMB m", "Long-term debt, closing balance", {"minimum": 0.0}),
+    "short_term_debt": ("RMB m", "Short-term debt, closing balance", {"minimum": 0.0}),
+    "long_term_debt": ("RMB m", "Long-term debt, closing balance", {"minimum": 0.0}),
     "capital_issues": ("RMB m", "Shares issued for cash", {}),
 }
 

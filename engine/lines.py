@@ -230,10 +230,10 @@ LINES: tuple[Line, ...] = (
         ),
         y2019=True,
     ),
-    typed("st_debt", "ST Debt", "RMB m", D("st_debt"), BS),
+    typed("short_term_debt", "ST Debt", "RMB m", D("short_term_debt"), BS),
     typed("creditors", "Creditors", "RMB m", -R("cogs") * D("creditor_days") / days, BS, y2019=True),
     typed("other_current_liab", "Other Current Liab", "RMB m", D("other_current_liab"), BS),
-    typed("lt_debt", "LT Debt", "RMB m", D("lt_debt"), BS),
+    typed("long_term_debt", "LT Debt", "RMB m", D("long_term_debt"), BS),
     typed("other_lt_liab", "Other LT Liabilities", "RMB m", D("other_lt_liab"), BS),
     typed(
         "equity",
@@ -255,10 +255,10 @@ LINES: tuple[Line, ...] = (
         "Total Cap. & Liab.",
         "RMB m",
         total(
-            R("st_debt"),
+            R("short_term_debt"),
             R("creditors"),
             R("other_current_liab"),
-            R("lt_debt"),
+            R("long_term_debt"),
             R("other_lt_liab"),
             R("equity"),
             R("minority_interests"),
@@ -278,7 +278,7 @@ LINES: tuple[Line, ...] = (
         "RMB m",
         R("inventory") + R("debtors") + R("other_current_assets") - R("creditors") - R("other_current_liab"),
     ),
-    both("net_cash", "Net Cash/(Debt)", "RMB m", R("cash") - R("st_debt") - R("lt_debt")),
+    both("net_cash", "Net Cash/(Debt)", "RMB m", R("cash") - R("short_term_debt") - R("long_term_debt")),
     both("debtor_turn", "Debtors Turn (avg days)", "days", avg(R("debtors").prev, R("debtors")) / R("revenue") * days),
     both(
         "creditor_turn",
@@ -298,13 +298,13 @@ LINES: tuple[Line, ...] = (
         "Current Ratio (x)",
         "x",
         total(R("cash"), R("inventory"), R("debtors"), R("other_current_assets"))
-        / total(R("st_debt"), R("creditors"), R("other_current_liab")),
+        / total(R("short_term_debt"), R("creditors"), R("other_current_liab")),
     ),
     both(
         "quick_ratio",
         "Quick Ratio (x)",
         "x",
-        (R("cash") + R("debtors")) / total(R("st_debt"), R("creditors"), R("other_current_liab")),
+        (R("cash") + R("debtors")) / total(R("short_term_debt"), R("creditors"), R("other_current_liab")),
     ),
     both(
         "net_debt_equity",
@@ -320,7 +320,7 @@ LINES: tuple[Line, ...] = (
         meaning="CASH when the ratio is negative (net cash on positive equity)",
     ),
     both("z_score", "Z-Score (X)", "text", Const("NA"), meaning="Not computed by the report"),
-    both("capex_to_debt", "Capex to Debt (%)", "%", -R("capex_cf") / (R("st_debt") + R("lt_debt"))),
+    both("capex_to_debt", "Capex to Debt (%)", "%", -R("capex_cf") / (R("short_term_debt") + R("long_term_debt"))),
     # ---- Cash Flow Statement
     both("cf_pbt", "Pre-Tax Profit", "RMB m", R("pbt")),
     typed("dep_amort", "Dep. & Amort.", "RMB m", D("dep_amort"), CF),
@@ -371,7 +371,7 @@ LINES: tuple[Line, ...] = (
         "chg_gross_debt",
         "Chg in Gross Debt",
         "RMB m",
-        R("st_debt") + R("lt_debt") - R("st_debt").prev - R("lt_debt").prev + D("debt_unlinked"),
+        R("short_term_debt") + R("long_term_debt") - R("short_term_debt").prev - R("long_term_debt").prev + D("debt_unlinked"),
         CF,
     ),
     typed("capital_issues", "Capital Issues", "RMB m", D("capital_issues"), CF),

@@ -124,14 +124,22 @@ def _close_on_model_values(model: Model) -> None:
         model.fixed[f"equity_other_{col}"] = equity_move - flows
 
 
-def evaluate(inputs: Mapping[str, Value], model: Model | None = None) -> Env:
-    """Run the model. `inputs` maps every driver name to a scalar or an array of scenarios."""
+def evaluate(
+    inputs: Mapping[str, Value],
+    model: Model | None = None,
+    typed: Mapping[tuple[str, str], float | str] | None = None,
+) -> Env:
+    """Run the model. `inputs` maps every driver name to a scalar or an array of scenarios.
+
+    Fixed adjustments can be overridden through `inputs` too, and reported figures through `typed`
+    ((line key, column) -> value): a workbook refresh passes what the workbook holds.
+    """
     model = model or compile_model()
     values: dict[str, Value] = dict(model.fixed)
     for name, v in inputs.items():
         values[name] = v if isinstance(v, str) else np.asarray(v, dtype=float)
     env: Env = {}
-    for node, value in model.typed.items():
+    for node, value in {**model.typed, **(typed or {})}.items():
         env[node] = value if isinstance(value, str) else np.float64(value)
     # A ratio over a zero balance is a blank cell (Excel would show #DIV/0!), not a warning.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -117,7 +117,7 @@ def test_drivers_lists_every_driver():
     names = {r["name"] for r in rows}
     assert {"premium", "usdcny", "hkdusd", "last_price", "shares_m", "eps_shares_m", "cap_basis"} <= names
     assert {"smart_auto_growth_2022F", "smart_auto_growth_2023F", "smart_auto_growth_2024F"} <= names
-    for group in ("gross_margin", "opex_ratio", "tax", "dep_amort", "capex", "debtor_days", "lt_debt"):
+    for group in ("gross_margin", "opex_ratio", "tax", "dep_amort", "capex", "debtor_days", "long_term_debt"):
         assert f"{group}_2024F" in names
     assert all(r["unit"] and r["meaning"] for r in rows)
 

@@ -27,8 +27,8 @@ FORECAST_RANGES = {
     "creditor_days": (0.0, 800.0),
     "other_current_assets": (0.0, 500.0),
     "other_current_liab": (0.0, 500.0),
-    "st_debt": (0.0, 2000.0),
-    "lt_debt": (0.0, 2000.0),
+    "short_term_debt": (0.0, 2000.0),
+    "long_term_debt": (0.0, 2000.0),
     "capital_issues": (0.0, 5000.0),
 }
 

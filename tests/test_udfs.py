@@ -5,7 +5,7 @@ import json
 import types
 
 import pytest
-from comstubs import com_stand_ins
+from addin.com import com_stand_ins
 from typer.testing import CliRunner
 
 import engine

@@ -190,6 +190,14 @@ def token_form(formula: str, host_sheet: str, indexes: dict[str, SheetIndex]) ->
 # ---------------------------------------------------------------- template
 
 
+def canonical(formula: str) -> str:
+    """A formula with ST_* calls that have a native twin written natively (an analyst copy's form)."""
+    from .layout import make_layout
+    from .natives import native_formula
+
+    return native_formula(formula, make_layout()) or formula
+
+
 @dataclass
 class Template:
     formulas: dict[tuple[str, str, str], str]  # identity -> token form
@@ -215,7 +223,7 @@ def template() -> Template:
                     continue
                 labels[ident] = f"'{ident[1]}'" + (f" {ident[2]}" if not ident[2].startswith("col") else "")
                 if isinstance(c.value, str) and c.value.startswith("="):
-                    formulas[ident] = token_form(c.value, ws.title, indexes)
+                    formulas[ident] = token_form(canonical(c.value), ws.title, indexes)
                 elif _blue(c):
                     inputs.add(ident)
                 else:
@@ -443,7 +451,7 @@ class Auditor:
                                 "hardcode",
                                 f"A typed number replaced the formula of {label}.",
                             )
-                        elif is_formula and token_form(c.value, ws.title, self.indexes) != tpl.formulas[ident]:
+                        elif is_formula and token_form(canonical(c.value), ws.title, self.indexes) != tpl.formulas[ident]:
                             self.add(
                                 "error",
                                 ws.title,

@@ -30,6 +30,8 @@ from .layout import (
     ASSUMPTIONS,
     CHECKS,
     COVER,
+    ENGINE,
+    ENGINE_HEADER_ROW,
     FIRST_ROW,
     HEADER_ROW,
     INCOME,
@@ -58,6 +60,22 @@ UDF_PANEL = (
     ("Rating", "ST_RATING(Drivers)", "Rating", "General"),
     ("Valuation (US$ m)", "ST_VALUATION(Drivers)", "Valuation", "#,##0"),
 )
+ENGINE_NOTE = "Values only, never inputs. Click Refresh forecasts (SenseTime tab) or run `stmodel refresh FILE`."
+# Lines whose Engine values the Checks sheet compares with the native formulas, live.
+ENGINE_CHECKED = (
+    "revenue",
+    "gross_profit",
+    "operating_profit",
+    "pbt",
+    "net_profit",
+    "ebitda",
+    "total_assets",
+    "total_cap_liab",
+    "cash",
+    "equity",
+    "chg_in_cash",
+)
+ENGINE_CHECKED_SINGLE = ("target_price_unrounded", "target_price", "upside", "valuation_usd_m", "rating")
 CHECK_TOLERANCE = 0.001  # RMB m: a check passes when it is this close to the recorded amount
 
 
@@ -362,6 +380,27 @@ class Builder:
                 ws[f"{col}{row + 3}"] = f"=ABS({col}{row + 1}-{col}{row + 2})<=check_tolerance"
                 passes.append((f"{col}{row + 3}", f"{title.split(' (')[0]} {y}"))
             row += 5
+        ws[f"A{row}"] = "Engine agrees with the workbook (blank until Refresh forecasts)"
+        ws[f"A{row}"].font = st.BOLD
+        row += 1
+        for key in ENGINE_CHECKED:
+            ws[f"A{row}"] = f"  engine: {self.model.lines[key].label}"
+            for y in YEARS:
+                col = YEAR_COLUMN[y]
+                eng = f"{ENGINE}!{self.layout.engine_cells[(key, y)]}"
+                native = lay.ref(key, y, CHECKS)
+                ws[f"{col}{row}"] = f"=IF(ISBLANK({eng}),TRUE,ABS({native}-{eng})<=check_tolerance)"
+                passes.append((f"{col}{row}", f"Engine {self.model.lines[key].label} {y}"))
+            row += 1
+        for key in ENGINE_CHECKED_SINGLE:
+            ws[f"A{row}"] = f"  engine: {self.model.lines[key].label}"
+            eng = f"{ENGINE}!{self.layout.engine_cells[(key, None)]}"
+            native = lay.ref(key, None, CHECKS)
+            test = f"{native}={eng}" if self.model.lines[key].unit == "text" else f"ABS({native}-{eng})<=check_tolerance"
+            ws[f"B{row}"] = f"=IF(ISBLANK({eng}),TRUE,{test})"
+            passes.append((f"B{row}", f"Engine {self.model.lines[key].label}"))
+            row += 1
+        row += 1
         ws[f"A{row}"] = "Master check"
         ws[f"A{row}"].font = st.BOLD
         cells = ",".join(c for c, _ in passes)
@@ -454,6 +493,27 @@ class Builder:
                 ws[f"{col}{r}"].alignment = st.RIGHT
         return r + 2
 
+    def engine_sheet(self) -> None:
+        """The Engine sheet's frame: labels and headers; Refresh forecasts fills in the values."""
+        ws = self.ws(ENGINE)
+        self.title(ws, "Engine: values from the Python engine (written by Refresh forecasts)", ENGINE_NOTE)
+        ws["A3"], ws["A4"], ws["A5"] = "Refreshed", "Engine version", "Drivers read"
+        ws["B3"] = "not refreshed yet"
+        self.year_header(ws, ENGINE_HEADER_ROW, "Line")
+        ws[f"G{ENGINE_HEADER_ROW}"] = "Key"
+        ws[f"G{ENGINE_HEADER_ROW}"].font = st.BOLD
+        for row, (label, key) in self.layout.engine_labels.items():
+            ws[f"A{row}"] = label
+            ws[f"G{row}"] = key
+            ws[f"G{row}"].font = st.SUBTITLE
+            for col in YEAR_COLUMN.values():
+                ws[f"{col}{row}"].number_format = self.fmt(key)
+        for col in YEAR_COLUMN.values():
+            ws.column_dimensions[col].width = 12
+        ws.column_dimensions["G"].width = 26
+        ws.sheet_properties.tabColor = "808080"
+        self.finish_sheet(ws, "G", freeze="B7", width_a=34)
+
     def sources(self) -> None:
         ws = self.ws(SOURCES)
         src = self.model.report.source
@@ -534,6 +594,7 @@ class Builder:
         self.checks()
         self.cover()
         self.sources()
+        self.engine_sheet()
         self.output_names()
         self.segment_chart()
         self.wb.properties.title = "SenseTime (20 HK) model"

@@ -31,7 +31,8 @@ CASH_FLOW = "Cash Flow"
 VALUATION = "Valuation"
 CHECKS = "Checks"
 SOURCES = "Sources"
-SHEETS = (COVER, ASSUMPTIONS, SEGMENTS, INCOME, BALANCE, CASH_FLOW, VALUATION, CHECKS, SOURCES)
+ENGINE = "Engine"  # values written by Refresh forecasts: an output area
+SHEETS = (COVER, ASSUMPTIONS, SEGMENTS, INCOME, BALANCE, CASH_FLOW, VALUATION, CHECKS, SOURCES, ENGINE)
 
 # Statement sheets and the report table each one shows.
 STATEMENTS = (
@@ -85,6 +86,8 @@ class Layout:
     inputs: list[InputRow] = field(default_factory=list)
     singles: dict[str, tuple[str, str]] = field(default_factory=dict)  # label cells of single lines
     drivers_range: str = ""
+    engine_cells: dict[tuple[str, str | None], str] = field(default_factory=dict)  # Engine sheet values
+    engine_labels: dict[int, tuple[str, str]] = field(default_factory=dict)  # Engine row -> (label, key)
 
     # ------------------------------------------------------------ lookups
     def input_cell(self, name: str) -> str:
@@ -284,6 +287,28 @@ _ADJ_MEANING = {
 }
 
 
+ENGINE_HEADER_ROW = 6
+
+
+def _place_engine(lay: Layout) -> None:
+    """The Engine sheet: every line the engine computes, at fixed cells the Checks sheet reads."""
+    row = ENGINE_HEADER_ROW + 1
+    for r in lay.year_rows:
+        if r.key is None or not r.home:
+            continue
+        lay.engine_labels[row] = (r.label, r.key)
+        for y in YEARS:
+            lay.engine_cells[(r.key, y)] = f"{YEAR_COLUMN[y]}{row}"
+        row += 1
+    row += 1
+    for key, line in lay.model.lines.items():
+        if line.by_year:
+            continue
+        lay.engine_labels[row] = (line.label, key)
+        lay.engine_cells[(key, None)] = f"B{row}"
+        row += 1
+
+
 @cache
 def make_layout(model: Model | None = None) -> Layout:
     model = model or compile_model()
@@ -291,6 +316,7 @@ def make_layout(model: Model | None = None) -> Layout:
     _place_statements(lay)
     _place_valuation(lay)
     _place_inputs(lay)
+    _place_engine(lay)
     missing = [k for k, line in model.lines.items() if line.by_year and (k, YEARS[0]) not in lay.homes]
     missing += [k for k, line in model.lines.items() if not line.by_year and (k, None) not in lay.homes]
     if missing:

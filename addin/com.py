@@ -1,7 +1,10 @@
-"""Stand-ins for the Windows COM modules (pythoncom, pywintypes, win32com) that Linux lacks.
+"""Stand-ins for the Windows COM modules (pythoncom, pywintypes, win32com) where they are missing.
 
-With them in sys.modules, xlwings' own `xlwings.udfs` imports here and its real decorators and VBA
-wrapper generator run on the real `udfs` module. Nothing of xlwings itself is replaced.
+`xlwings.udfs` imports pywin32's COM modules at import time, although its decorators and its VBA
+wrapper generator only produce metadata and text. Where pywin32 is absent (Linux: building the
+add-in, and the tests), inert stand-ins are registered for the duration of the `with` block, so that
+xlwings' own code runs on the real `udfs` module. On Windows the real modules are used. Nothing of
+xlwings itself is replaced.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from contextlib import contextmanager
 
 def _modules() -> dict[str, types.ModuleType]:
     pythoncom = types.ModuleType("pythoncom")
+    pythoncom.__stand_in__ = True  # type: ignore[attr-defined]
     pythoncom.CoInitialize = lambda: None  # type: ignore[attr-defined]
     pywintypes = types.ModuleType("pywintypes")
     pywintypes.com_error = type("com_error", (Exception,), {})  # type: ignore[attr-defined]
@@ -25,12 +29,21 @@ def _modules() -> dict[str, types.ModuleType]:
     return {"pythoncom": pythoncom, "pywintypes": pywintypes, "win32com": win32com, "win32com.client": client}
 
 
+def _have_pywin32() -> bool:
+    try:
+        import pythoncom  # noqa: F401
+    except ImportError:
+        return False
+    return not getattr(sys.modules["pythoncom"], "__stand_in__", False)
+
+
 @contextmanager
 def com_stand_ins() -> Iterator[tuple[types.ModuleType, types.ModuleType]]:
-    """(xlwings.udfs, udfs) with the real xlwings decorators applied; restored afterwards."""
+    """(xlwings.udfs, udfs) with xlwings' real decorators applied; sys.modules restored afterwards."""
     saved = {name: sys.modules.get(name) for name in (*_modules(), "xlwings.udfs")}
-    sys.modules.update(_modules())
-    sys.modules.pop("xlwings.udfs", None)
+    if not _have_pywin32():
+        sys.modules.update(_modules())
+        sys.modules.pop("xlwings.udfs", None)
     try:
         xlwings_udfs = importlib.import_module("xlwings.udfs")
         import udfs

@@ -1,0 +1,82 @@
+"""What the SenseTime ribbon buttons run in Excel (called by the add-in's VBA through RunPython).
+
+Each action works on the workbook that called it. A failure shows a message box with a one-line
+reason; nothing is written until an action has everything it needs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+TITLE = "SenseTime"
+
+
+def _caller() -> Any:
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def run_action(book: Any, name: str, action: Callable[[Any], str]) -> str:
+    """Run `action(book)`; show its one-line result or error in a message box and return it."""
+    try:
+        message = action(book)
+    except Exception as e:  # a button must end in a message, never a traceback
+        message = f"{name} failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+        book.app.alert(message, title=TITLE)
+        return message
+    book.app.alert(message, title=TITLE)
+    return message
+
+
+def _saved_copy(book: Any, folder: str) -> Path:
+    """The open workbook as a file, unsaved edits included (Excel's SaveCopyAs leaves the book as it is)."""
+    path = Path(folder) / (Path(book.name).stem + ".xlsx")
+    book.api.SaveCopyAs(str(path))
+    return path
+
+
+def _refresh(book: Any) -> str:
+    from .refresh import XlwingsBook, refresh
+
+    v = refresh(XlwingsBook(book))
+    return f"Engine: target price HK${v['target_price']:.2f}, upside {v['upside_pct']:.1f}%, {v['rating']}."
+
+
+def _audit(book: Any) -> str:
+    from workbook.audit import audit as run_audit
+    from workbook.audit import summary
+
+    with tempfile.TemporaryDirectory(prefix="stmodel-audit-") as tmp:
+        findings = run_audit(_saved_copy(book, tmp), recalc=False)
+    counts = summary(findings)
+    top = [str(f).split(None, 1)[1] for f in findings if f.severity != "info"][:8]
+    lines = [f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info", *top]
+    return "\n".join(lines)
+
+
+def _export(book: Any) -> str:
+    from workbook.export import export_analyst_copy
+
+    target = Path(book.fullname).with_name(Path(book.name).stem + " - analyst copy.xlsx")
+    with tempfile.TemporaryDirectory(prefix="stmodel-export-") as tmp:
+        export_analyst_copy(_saved_copy(book, tmp), target)
+    return f"Analyst copy written: {target}"
+
+
+def refresh() -> None:
+    """Refresh forecasts: run the engine on this workbook's inputs and fill the Engine sheet."""
+    run_action(_caller(), "Refresh forecasts", _refresh)
+
+
+def audit() -> None:
+    """Audit model: check the open workbook and list what is broken."""
+    run_action(_caller(), "Audit model", _audit)
+
+
+def export() -> None:
+    """Export analyst copy: save a copy next to the workbook that needs no Python or add-in."""
+    run_action(_caller(), "Export analyst copy", _export)

@@ -1,0 +1,233 @@
+"""`stmodel export`: the analyst copy, a workbook that works with no Python, no add-in, no macros.
+
+Every ST_* call becomes its native twin (`=ST_TARGET(Drivers)` -> `=TargetPrice`) or, where there is
+none, its current value with a cell comment. VBA and external links are dropped, the copy is marked
+as an analyst copy (a custom document property the auditor reads), inputs are unlocked and
+highlighted, formulas locked, and every formula carries a cached value from a LibreOffice
+recalculation. The auditor then checks the result; a copy with errors is not written unless forced.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.packaging.custom import BoolProperty, StringProperty
+from openpyxl.styles import Protection
+
+from .audit import ANALYST_PROPERTY, AuditError, Finding, SheetIndex, check_container, summary, template
+from .audit import audit as run_audit
+from .build import save_atomic
+from .cached import fill_cached_values
+from .formulas import scan
+from .layout import COVER, ENGINE, make_layout
+from .natives import has_udf, native_formula
+from .styles import INPUT_FILL
+
+NOTE_AUTHOR = "stmodel export"
+
+
+class ExportError(RuntimeError):
+    """The copy cannot be made; the message says why."""
+
+
+class ExportRefused(ExportError):
+    """The copy has audit errors; `findings` lists them."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        counts = summary(findings)
+        super().__init__(f"the analyst copy has {counts['error']} audit errors; not written (use --force to write it)")
+
+
+def _udf_value(formula: str, values: Any, sheet: str, cell: str) -> Any:
+    """The current value of a cell whose ST_* call has no native twin."""
+    cached = values[sheet][cell].value
+    if cached is not None and not (isinstance(cached, str) and cached.startswith("#")):
+        return cached
+    return _evaluate_udf(formula, values)
+
+
+def _evaluate_udf(formula: str, values: Any) -> Any:
+    """Call the Python function behind a lone ST_* call whose arguments are literals, names or ranges."""
+    import udfs
+
+    from .natives import _calls
+
+    tokens = list(scan(formula))
+    calls = _calls(tokens)
+    if len(calls) != 1:
+        return None
+    _, _, name, args = calls[0]
+    fn = getattr(udfs, name, None)
+    if fn is None:
+        return None
+    parsed = [_argument(a, values) for a in args]
+    return fn(*parsed)
+
+
+def _argument(text: str, values: Any) -> Any:
+    text = text.strip()
+    if not text:
+        return None
+    if text.startswith('"') and text.endswith('"'):
+        return text[1:-1].replace('""', '"')
+    if text.upper() in ("TRUE", "FALSE"):
+        return text.upper() == "TRUE"
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    target = values.defined_names.get(text)
+    if target is not None:
+        (sheet, rng), *_ = target.destinations
+        return [[c.value for c in row] for row in values[sheet][rng.replace("$", "")]]
+    sheet, _, rng = text.rpartition("!")
+    ws = values[sheet.strip("'")] if sheet else values.active
+    cells = ws[rng.replace("$", "")]
+    if isinstance(cells, tuple):
+        return [[c.value for c in row] for row in cells]
+    return cells.value
+
+
+def _write_value(ws: Any, cell: str, value: Any, note: str) -> None:
+    """A value (or a spilled table) in place of a formula, with a comment saying so."""
+    target = ws[cell]
+    if isinstance(value, list):
+        rows = value if value and isinstance(value[0], list) else [value]
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                ws.cell(target.row + i, target.column + j).value = v
+    else:
+        target.value = value
+    target.comment = Comment(note, NOTE_AUTHOR)
+
+
+def replace_udfs(wb: Any, values: Any) -> int:
+    """Native twins or values for every ST_* cell; returns how many cells changed."""
+    layout = make_layout()
+    changed = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if not (isinstance(c.value, str) and c.value.startswith("=") and has_udf(c.value)):
+                    continue
+                native = native_formula(c.value, layout)
+                if native is not None:
+                    c.value = native
+                else:
+                    formula = c.value
+                    value = _udf_value(formula, values, ws.title, c.coordinate)
+                    _write_value(ws, c.coordinate, value, f"Value of {formula} when exported (no native formula).")
+                changed += 1
+    return changed
+
+
+def replace_external_links(wb: Any, values: Any) -> int:
+    """Formulas that read other workbooks become their last values, with a comment."""
+    changed = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    if any(t.kind == "ref" and t.book for t in scan(c.value)):
+                        formula = c.value
+                        _write_value(ws, c.coordinate, values[ws.title][c.coordinate].value, f"Was {formula}")
+                        changed += 1
+    return changed
+
+
+def protect(wb: Any, password: str | None) -> int:
+    """Unlock and highlight the inputs, lock everything else, protect each sheet; returns inputs unlocked."""
+    inputs = template().inputs
+    unlocked = 0
+    for ws in wb.worksheets:
+        index = SheetIndex(ws)
+        for row in ws.iter_rows():
+            for c in row:
+                ident = index.identity(c.column, c.row)
+                if ident in inputs and c.value is not None:
+                    c.protection = Protection(locked=False)
+                    c.fill = INPUT_FILL
+                    unlocked += 1
+        ws.protection.sheet = True
+        ws.protection.formatColumns = False
+        if password:
+            ws.protection.password = password
+    return unlocked
+
+
+def mark_analyst_copy(wb: Any, source: Path) -> None:
+    props = wb.custom_doc_props
+    for name in (ANALYST_PROPERTY, "SenseTimeExportedFrom"):
+        for p in list(props):
+            if p.name == name:
+                props.props.remove(p)
+    props.append(BoolProperty(name=ANALYST_PROPERTY, value=True))
+    props.append(StringProperty(name="SenseTimeExportedFrom", value=source.name))
+
+
+def readme(wb: Any) -> None:
+    """Tell the analyst what this copy is, on the Cover's read-me."""
+    if COVER not in wb.sheetnames:
+        return
+    ws = wb[COVER]
+    heading = next((c.row for (c,) in ws.iter_rows(min_col=1, max_col=1) if c.value == "Read me"), None)
+    if heading is None:
+        return
+    last = heading
+    while ws.cell(last + 1, 1).value:
+        last += 1
+    ws.cell(last + 1, 1).value = (
+        "Analyst copy: needs no add-in, no Python and no macros. Blue, highlighted cells are the inputs "
+        "(unlocked); everything else is locked. ST_ functions were replaced by native formulas or by their "
+        "values (see the cell comments). The Engine sheet holds values from the last refresh, dated in B3."
+    )
+
+
+def export_analyst_copy(
+    source: Path, output: Path, password: str | None = None, force: bool = False
+) -> list[Finding]:
+    """Write the analyst copy of `source` at `output`; returns the copy's audit findings."""
+    source, output = Path(source), Path(output)
+    if output.suffix.lower() != ".xlsx":
+        raise ExportError(f"{output}: the analyst copy must be an .xlsx file")
+    if not output.parent.is_dir():
+        raise ExportError(f"{output}: folder {output.parent} does not exist")
+    try:
+        check_container(source)
+    except AuditError as e:
+        raise ExportError(str(e)) from None
+    try:
+        wb = load_workbook(source, keep_vba=False, keep_links=False)
+        values = load_workbook(source, data_only=True, keep_links=False)
+    except Exception as e:
+        raise ExportError(f"{source}: cannot be read as a workbook ({type(e).__name__})") from None
+    replace_udfs(wb, values)
+    replace_external_links(wb, values)
+    if ENGINE in wb.sheetnames:
+        stamp = wb[ENGINE]["B3"].value
+        wb[ENGINE]["A2"] = f"Values from the Python engine, refreshed {stamp}; no formula depends on Python."
+    readme(wb)
+    mark_analyst_copy(wb, source)
+    protect(wb, password)
+    with tempfile.TemporaryDirectory(prefix="stmodel-export-") as tmp:
+        draft = Path(tmp) / "analyst-copy.xlsx"
+        save_atomic(wb, draft)
+        from .recalc import RecalcError
+
+        try:
+            fill_cached_values(draft)
+        except RecalcError as e:
+            raise ExportError(f"cached values: {e}") from None
+        findings = run_audit(draft)
+        if summary(findings)["error"] and not force:
+            raise ExportRefused(findings)
+        partial = output.with_name(f".{output.name}.partial")
+        shutil.copyfile(draft, partial)
+        partial.replace(output)
+    return findings

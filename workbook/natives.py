@@ -1,0 +1,100 @@
+"""Native Excel equivalents of ST_* calls, for workbooks that must work without the add-in.
+
+`=ST_TARGET(Drivers)` computes exactly what the defined name `TargetPrice` holds, because the
+workbook's `Drivers` range feeds both; such calls have a native twin. Calls with other arguments
+(a different drivers range, a spilled table) have none and are replaced by their values instead.
+"""
+
+from __future__ import annotations
+
+from .formulas import Token, scan
+from .layout import Layout
+
+# (function, arguments after Drivers) -> native formula text
+SIMPLE = {
+    ("ST_TARGET", ()): "TargetPrice",
+    ("ST_TARGET", ("TRUE",)): "TargetPrice",
+    ("ST_TARGET", ("1",)): "TargetPrice",
+    ("ST_TARGET", ("FALSE",)): "TargetPriceUnrounded",
+    ("ST_TARGET", ("0",)): "TargetPriceUnrounded",
+    ("ST_UPSIDE", ()): "Upside",
+    ("ST_RATING", ()): "Rating",
+    ("ST_VALUATION", ()): "Valuation",
+}
+
+
+def _calls(tokens: list[Token]) -> list[tuple[int, int, str, list[str]]]:
+    """(first token, last token, function, argument texts) of each outermost ST_* call."""
+    out = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.kind == "func" and t.function_name().startswith("ST_") and i + 1 < len(tokens):
+            depth, j, args, current = 0, i + 1, [], ""
+            while j < len(tokens):
+                text = tokens[j].text
+                if text == "(":
+                    depth += 1
+                    if depth == 1:
+                        j += 1
+                        continue
+                elif text == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                if text == "," and depth == 1:
+                    args.append(current.strip())
+                    current = ""
+                else:
+                    current += text
+                j += 1
+            if current.strip() or args:
+                args.append(current.strip())
+            out.append((i, j, t.function_name(), args))
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+def _native_call(name: str, args: list[str], layout: Layout | None) -> str | None:
+    if not args or args[-1 if name in ("ST_LINE", "ST_DRIVER") else 0].upper() != "DRIVERS":
+        return None
+    if name in ("ST_LINE", "ST_DRIVER"):
+        literal = [a.strip('"') for a in args[:-1]]
+        if name == "ST_DRIVER" and len(literal) == 1 and args[0].startswith('"'):
+            return literal[0]
+        if name == "ST_LINE" and len(literal) == 2 and layout is not None:
+            from udfs.args import STError, year
+            from udfs.functions import LABELS
+
+            try:
+                key, col = LABELS[literal[0]], year(literal[1])
+            except (KeyError, STError):
+                return None
+            if (key, col) in layout.homes:
+                return layout.absolute(key, col)
+        return None
+    return SIMPLE.get((name, tuple(a.upper() for a in args[1:])))
+
+
+def native_formula(formula: str, layout: Layout | None = None) -> str | None:
+    """`formula` with every ST_* call replaced by its native twin; None when a call has none."""
+    tokens = list(scan(formula))
+    calls = _calls(tokens)
+    if not calls:
+        return formula
+    pieces, last = [], 0
+    for first, end, name, args in calls:
+        native = _native_call(name, args, layout)
+        if native is None:
+            return None
+        pieces.append("".join(t.text for t in tokens[last:first]))
+        pieces.append(native)
+        last = end + 1
+    pieces.append("".join(t.text for t in tokens[last:]))
+    return "=" + "".join(pieces)
+
+
+def has_udf(formula: str) -> bool:
+    return any(t.kind == "func" and t.function_name().startswith("ST_") for t in scan(formula))
