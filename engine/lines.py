@@ -371,7 +371,11 @@ LINES: tuple[Line, ...] = (
         "chg_gross_debt",
         "Chg in Gross Debt",
         "RMB m",
-        R("short_term_debt") + R("long_term_debt") - R("short_term_debt").prev - R("long_term_debt").prev + D("debt_unlinked"),
+        R("short_term_debt")
+        + R("long_term_debt")
+        - R("short_term_debt").prev
+        - R("long_term_debt").prev
+        + D("debt_unlinked"),
         CF,
     ),
     typed("capital_issues", "Capital Issues", "RMB m", D("capital_issues"), CF),

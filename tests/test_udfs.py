@@ -5,12 +5,12 @@ import json
 import types
 
 import pytest
-from addin.com import com_stand_ins
 from typer.testing import CliRunner
 
 import engine
 import udfs
 from addin.cli import app
+from addin.com import com_stand_ins
 from udfs import cache
 
 FUNCTIONS = {

@@ -26,6 +26,7 @@ from .layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, HEADER_ROW, INCOME,
 
 ENGINE_SHEET = "Engine"  # written by a refresh: an output area, never audited as inputs
 ANALYST_PROPERTY = "SenseTimeAnalystCopy"
+EXPORTED_VALUES = "SenseTimeExportedValues"  # ranges where an export put values in place of ST_* calls
 ERROR_VALUES = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!")
 YEAR = re.compile(r"^\d{4}[AF]$")
 TABLE_HEADS = {"Company", "Name", "Cell", "Id"}
@@ -144,7 +145,10 @@ class SheetIndex:
         self.headers: list[tuple[int, dict[int, str]]] = []
         for row in ws.iter_rows():
             first = row[0].value if row else None
-            texts = {c.column: c.value for c in row[1:] if isinstance(c.value, str) and c.value}
+            texts: dict[int, str] = {}
+            for c in row[1:]:  # a title repeated further right (a pasted table) names only its first column
+                if isinstance(c.value, str) and c.value and c.value not in texts.values():
+                    texts[c.column] = c.value
             years = {col: v for col, v in texts.items() if YEAR.match(v)}
             if len(years) >= 3 or (first in TABLE_HEADS and len(texts) >= 3):
                 self.headers.append((row[0].row, texts))
@@ -245,10 +249,9 @@ class Auditor:
         self.names = {n.upper(): n for n in formulas.defined_names}
         self.sheets = set(formulas.sheetnames)
         self.is_model = {ASSUMPTIONS, INCOME, BALANCE} <= self.sheets
-        self.analyst_copy = any(
-            p.name == ANALYST_PROPERTY and str(p.value).lower() in ("true", "1", "yes")
-            for p in getattr(formulas, "custom_doc_props", [])
-        )
+        props = {p.name: p.value for p in getattr(formulas, "custom_doc_props", [])}
+        self.analyst_copy = str(props.get(ANALYST_PROPERTY, "")).lower() in ("true", "1", "yes")
+        self.exported = _cells_in(str(props.get(EXPORTED_VALUES, "")))
 
     def add(self, severity: str, sheet: str, cell: str, rule: str, message: str) -> None:
         self.findings.append(Finding(severity, sheet, cell, rule, message))
@@ -451,7 +454,9 @@ class Auditor:
                                 "hardcode",
                                 f"A typed number replaced the formula of {label}.",
                             )
-                        elif is_formula and token_form(canonical(c.value), ws.title, self.indexes) != tpl.formulas[ident]:
+                        elif (
+                            is_formula and token_form(canonical(c.value), ws.title, self.indexes) != tpl.formulas[ident]
+                        ):
                             self.add(
                                 "error",
                                 ws.title,
@@ -494,6 +499,8 @@ class Auditor:
                             "formula-outside-template",
                             "A formula the model does not define; it is not checked against a definition.",
                         )
+                    elif (ws.title, c.coordinate) in self.exported:
+                        continue  # a value the export wrote in place of an ST_* call (see its comment)
                     elif isinstance(c.value, int | float) and not isinstance(c.value, bool):
                         self.add(
                             "warning",
@@ -693,6 +700,17 @@ class Auditor:
             self.model_checks()
         order = {s: i for i, s in enumerate(SEVERITIES)}
         return sorted(self.findings, key=lambda f: (order[f.severity], f.sheet, _cell_order(f.cell), f.rule))
+
+
+def _cells_in(ranges: str) -> set[tuple[str, str]]:
+    """Cells of 'Sheet!A1:B2;Other!C3:C3' ranges (the export's record of the values it wrote)."""
+    out: set[tuple[str, str]] = set()
+    for part in filter(None, ranges.split(";")):
+        sheet, _, rng = part.rpartition("!")
+        for t in scan("=" + rng):
+            if t.kind == "ref":
+                out.update((sheet, address(c, r)) for c, r in cells_of(t, 100_000))
+    return out
 
 
 def _blue(c: Any) -> bool:

@@ -396,7 +396,9 @@ class Builder:
             ws[f"A{row}"] = f"  engine: {self.model.lines[key].label}"
             eng = f"{ENGINE}!{self.layout.engine_cells[(key, None)]}"
             native = lay.ref(key, None, CHECKS)
-            test = f"{native}={eng}" if self.model.lines[key].unit == "text" else f"ABS({native}-{eng})<=check_tolerance"
+            test = (
+                f"{native}={eng}" if self.model.lines[key].unit == "text" else f"ABS({native}-{eng})<=check_tolerance"
+            )
             ws[f"B{row}"] = f"=IF(ISBLANK({eng}),TRUE,{test})"
             passes.append((f"B{row}", f"Engine {self.model.lines[key].label}"))
             row += 1

@@ -19,7 +19,16 @@ from openpyxl.comments import Comment
 from openpyxl.packaging.custom import BoolProperty, StringProperty
 from openpyxl.styles import Protection
 
-from .audit import ANALYST_PROPERTY, AuditError, Finding, SheetIndex, check_container, summary, template
+from .audit import (
+    ANALYST_PROPERTY,
+    EXPORTED_VALUES,
+    AuditError,
+    Finding,
+    SheetIndex,
+    check_container,
+    summary,
+    template,
+)
 from .audit import audit as run_audit
 from .build import save_atomic
 from .cached import fill_cached_values
@@ -29,13 +38,14 @@ from .natives import has_udf, native_formula
 from .styles import INPUT_FILL
 
 NOTE_AUTHOR = "stmodel export"
+EXPORTED_FROM = "SenseTimeExportedFrom"
 
 
 class ExportError(RuntimeError):
     """The copy cannot be made; the message says why."""
 
 
-class ExportRefused(ExportError):
+class ExportRefused(ExportError):  # noqa: N818 - reads as what happened
     """The copy has audit errors; `findings` lists them."""
 
     def __init__(self, findings: list[Finding]) -> None:
@@ -94,23 +104,27 @@ def _argument(text: str, values: Any) -> Any:
     return cells.value
 
 
-def _write_value(ws: Any, cell: str, value: Any, note: str) -> None:
-    """A value (or a spilled table) in place of a formula, with a comment saying so."""
+def _write_value(ws: Any, cell: str, value: Any, note: str) -> str:
+    """A value (or a spilled table) in place of a formula, with a comment; returns the block's range."""
+    from openpyxl.utils import get_column_letter
+
     target = ws[cell]
+    rows = [[value]]
     if isinstance(value, list):
         rows = value if value and isinstance(value[0], list) else [value]
-        for i, row in enumerate(rows):
-            for j, v in enumerate(row):
-                ws.cell(target.row + i, target.column + j).value = v
-    else:
-        target.value = value
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            ws.cell(target.row + i, target.column + j).value = None if v == "" else v
     target.comment = Comment(note, NOTE_AUTHOR)
+    width = max(len(r) for r in rows)
+    end = f"{get_column_letter(target.column + width - 1)}{target.row + len(rows) - 1}"
+    return f"{ws.title}!{cell}:{end}"
 
 
-def replace_udfs(wb: Any, values: Any) -> int:
-    """Native twins or values for every ST_* cell; returns how many cells changed."""
+def replace_udfs(wb: Any, values: Any) -> list[str]:
+    """Native twins or values for every ST_* cell; returns the ranges now holding exported values."""
     layout = make_layout()
-    changed = 0
+    blocks: list[str] = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
@@ -122,23 +136,26 @@ def replace_udfs(wb: Any, values: Any) -> int:
                 else:
                     formula = c.value
                     value = _udf_value(formula, values, ws.title, c.coordinate)
-                    _write_value(ws, c.coordinate, value, f"Value of {formula} when exported (no native formula).")
-                changed += 1
-    return changed
+                    note = f"Value of {formula} when exported (no native formula)."
+                    blocks.append(_write_value(ws, c.coordinate, value, note))
+    return blocks
 
 
-def replace_external_links(wb: Any, values: Any) -> int:
+def replace_external_links(wb: Any, values: Any) -> list[str]:
     """Formulas that read other workbooks become their last values, with a comment."""
-    changed = 0
+    blocks: list[str] = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                if isinstance(c.value, str) and c.value.startswith("="):
-                    if any(t.kind == "ref" and t.book for t in scan(c.value)):
-                        formula = c.value
-                        _write_value(ws, c.coordinate, values[ws.title][c.coordinate].value, f"Was {formula}")
-                        changed += 1
-    return changed
+                formula = c.value
+                if isinstance(formula, str) and formula.startswith("=") and _external(formula):
+                    value = values[ws.title][c.coordinate].value
+                    blocks.append(_write_value(ws, c.coordinate, value, f"Was {formula}"))
+    return blocks
+
+
+def _external(formula: str) -> bool:
+    return any(t.kind == "ref" and t.book for t in scan(formula))
 
 
 def protect(wb: Any, password: str | None) -> int:
@@ -161,14 +178,17 @@ def protect(wb: Any, password: str | None) -> int:
     return unlocked
 
 
-def mark_analyst_copy(wb: Any, source: Path) -> None:
+def mark_analyst_copy(wb: Any, source: Path, blocks: list[str]) -> None:
+    """The custom properties the auditor reads: analyst copy, and where exported values sit."""
     props = wb.custom_doc_props
-    for name in (ANALYST_PROPERTY, "SenseTimeExportedFrom"):
+    for name in (ANALYST_PROPERTY, EXPORTED_FROM, EXPORTED_VALUES):
         for p in list(props):
             if p.name == name:
                 props.props.remove(p)
     props.append(BoolProperty(name=ANALYST_PROPERTY, value=True))
-    props.append(StringProperty(name="SenseTimeExportedFrom", value=source.name))
+    props.append(StringProperty(name=EXPORTED_FROM, value=source.name))
+    if blocks:
+        props.append(StringProperty(name=EXPORTED_VALUES, value=";".join(blocks)))
 
 
 def readme(wb: Any) -> None:
@@ -189,9 +209,7 @@ def readme(wb: Any) -> None:
     )
 
 
-def export_analyst_copy(
-    source: Path, output: Path, password: str | None = None, force: bool = False
-) -> list[Finding]:
+def export_analyst_copy(source: Path, output: Path, password: str | None = None, force: bool = False) -> list[Finding]:
     """Write the analyst copy of `source` at `output`; returns the copy's audit findings."""
     source, output = Path(source), Path(output)
     if output.suffix.lower() != ".xlsx":
@@ -207,13 +225,12 @@ def export_analyst_copy(
         values = load_workbook(source, data_only=True, keep_links=False)
     except Exception as e:
         raise ExportError(f"{source}: cannot be read as a workbook ({type(e).__name__})") from None
-    replace_udfs(wb, values)
-    replace_external_links(wb, values)
+    blocks = replace_udfs(wb, values) + replace_external_links(wb, values)
     if ENGINE in wb.sheetnames:
         stamp = wb[ENGINE]["B3"].value
         wb[ENGINE]["A2"] = f"Values from the Python engine, refreshed {stamp}; no formula depends on Python."
     readme(wb)
-    mark_analyst_copy(wb, source)
+    mark_analyst_copy(wb, source, blocks)
     protect(wb, password)
     with tempfile.TemporaryDirectory(prefix="stmodel-export-") as tmp:
         draft = Path(tmp) / "analyst-copy.xlsx"
