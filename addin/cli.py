@@ -54,10 +54,28 @@ SetOption = Annotated[
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table for people, json for programs.")]
 
 
-def run_with(sets: list[str] | None) -> engine.Result:
+ScenarioOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scenario", help="Start from a named scenario: base, bear or bull (illustrative; --set applies after)."
+    ),
+]
+
+
+def overrides_from(sets: list[str] | None, scenario: str | None = None) -> list[tuple[str, object]]:
+    """Scenario overrides first, then each --set NAME=VALUE; raises DriverError on bad input."""
+    from engine.scenarios import scenario as named_scenario
+
+    pairs: list[tuple[str, object]] = []
+    if scenario:
+        pairs += list(named_scenario(scenario).overrides.items())
+    pairs += [parse_assignment(s) for s in sets or []]
+    return pairs
+
+
+def run_with(sets: list[str] | None, scenario: str | None = None) -> engine.Result:
     try:
-        overrides = [parse_assignment(s) for s in sets or []]
-        return engine.run(overrides)  # type: ignore[arg-type]
+        return engine.run(overrides_from(sets, scenario))
     except (DriverError, ReportDataError) as e:
         fail(str(e))
 
@@ -80,9 +98,9 @@ def _decimals(result: engine.Result, title: str, label: str, column: str) -> int
 
 
 @app.command()
-def value(sets: SetOption = None, format: FormatOption = Format.table) -> None:
+def value(sets: SetOption = None, format: FormatOption = Format.table, scenario: ScenarioOption = None) -> None:
     """Target price, rating and the report's tables for the base case or your overrides."""
-    result = run_with(sets)
+    result = run_with(sets, scenario)
     if format is Format.json:
         typer.echo(json.dumps(result.to_json(), indent=2))
         return
@@ -329,6 +347,109 @@ def addin_build(
     except AddinBuildError as e:
         fail(str(e))
     typer.echo(f"wrote {output}", err=True)
+
+
+@app.command()
+def sensitivity(
+    rows: Annotated[str, typer.Option("--rows", help="Row axis: NAME=START:STOP:STEP (stop included) or NAME=V1,V2.")],
+    cols: Annotated[str, typer.Option("--cols", help="Column axis, same form, e.g. usdcny=6.45:7.05:0.1.")],
+    sets: SetOption = None,
+    scenario: ScenarioOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Target-price grid (HK$, rounded) over two drivers; each axis must contain the current value."""
+    from engine.sensitivity import grid, parse_axis
+
+    try:
+        overrides = dict(overrides_from(sets, scenario))
+        engine.resolve(overrides)
+        row_axis, col_axis = parse_axis(rows, overrides), parse_axis(cols, overrides)
+        table = grid(row_axis, col_axis, overrides)
+    except (DriverError, ReportDataError) as e:
+        fail(str(e))
+    if format is Format.json:
+        payload = {
+            "rows": {"driver": row_axis.driver, "values": list(row_axis.values)},
+            "cols": {"driver": col_axis.driver, "values": list(col_axis.values)},
+            "target_price": [[float(x) for x in r] for r in table],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    grid_table = Table(title=f"Target price (HK$): {row_axis.driver} down, {col_axis.driver} across")
+    grid_table.add_column(f"{row_axis.driver} \\ {col_axis.driver}")
+    for v in col_axis.values:
+        grid_table.add_column(f"{v:g}", justify="right")
+    for v, r in zip(row_axis.values, table, strict=True):
+        grid_table.add_row(f"{v:g}", *(f"{x:.2f}" for x in r))
+    out.print(grid_table)
+
+
+@app.command()
+def simulate(
+    n: Annotated[int, typer.Option("-n", help="Number of scenarios.")] = 100_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same result.")] = 0,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="Driver distributions (TOML); default engine/data/simulation.toml.")
+    ] = None,
+    sets: SetOption = None,
+    scenario: ScenarioOption = None,
+    format: FormatOption = Format.table,
+    histogram: Annotated[
+        Path | None, typer.Option("--histogram", help="Write a histogram of the target price (PNG).")
+    ] = None,
+    workbook: Annotated[
+        Path | None, typer.Option("--workbook", help="Write the summary into this model workbook (Simulation sheet).")
+    ] = None,
+) -> None:
+    """Monte Carlo: percentiles of the target price and the probability of each rating."""
+    from rich.progress import Progress
+
+    from engine.simulate import SpecError, load_spec
+    from engine.simulate import simulate as run_simulation
+
+    try:
+        overrides = dict(overrides_from(sets, scenario))
+        engine.resolve(overrides)
+        distributions = load_spec(spec)
+        if n >= 200_000:
+            with Progress(console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("simulating", total=n)
+                result = run_simulation(n, seed, distributions, overrides, lambda k: bar.advance(task, k))
+        else:
+            result = run_simulation(n, seed, distributions, overrides)
+    except (SpecError, DriverError, ReportDataError) as e:
+        fail(str(e))
+    summary = result.summary()
+    if histogram is not None:
+        from addin.charts import ChartError, write_histogram
+
+        try:
+            write_histogram(result, histogram)
+        except ChartError as e:
+            fail(str(e))
+    if workbook is not None:
+        from addin.refresh import RefreshError, write_simulation
+
+        try:
+            write_simulation(workbook, summary, spec.name if spec else "engine/data/simulation.toml")
+        except RefreshError as e:
+            fail(str(e))
+    if format is Format.json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    table = Table(title=f"Target price over {n:,} scenarios (seed {seed})")
+    table.add_column("")
+    table.add_column("HK$", justify="right")
+    table.add_row("mean", f"{summary['target_price_mean']:.2f}")
+    for k, v in summary["target_price_percentiles"].items():
+        table.add_row(k, f"{v:.2f}")
+    out.print(table)
+    ratings = Table(title="Rating probability")
+    ratings.add_column("rating")
+    ratings.add_column("probability", justify="right")
+    for k, v in summary["rating_probabilities"].items():
+        ratings.add_row(k, f"{v:.1%}")
+    out.print(ratings)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -209,3 +209,42 @@ def refresh_file(path: Path, output: Path | None = None) -> dict[str, Any]:
     valuation = refresh(OpenpyxlBook(wb))
     save_atomic(wb, Path(output or path))
     return valuation
+
+
+SIMULATION = "Simulation"
+
+
+def write_simulation(path: Path, summary: dict[str, Any], spec: str) -> None:
+    """The Monte Carlo summary as values on a Simulation sheet of a saved workbook (atomic save)."""
+    from openpyxl import load_workbook
+
+    from workbook.audit import AuditError, check_container
+    from workbook.build import BuildError, save_atomic
+
+    try:
+        check_container(Path(path))
+        wb = load_workbook(path)
+    except AuditError as e:
+        raise RefreshError(str(e)) from None
+    except Exception as e:
+        raise RefreshError(f"{path}: cannot be read as a workbook ({type(e).__name__})") from None
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    rows: list[list[Any]] = [
+        ["Monte Carlo simulation of the target price (values, written by stmodel simulate)"],
+        ["Written", stamp],
+        ["Scenarios", summary["n"]],
+        ["Seed", summary["seed"]],
+        ["Spec", spec],
+        [],
+        ["Target price (HK$, unrounded)", "value"],
+        ["mean", summary["target_price_mean"]],
+        *([k, v] for k, v in summary["target_price_percentiles"].items()),
+        [],
+        ["Rating", "probability"],
+        *([k, v] for k, v in summary["rating_probabilities"].items()),
+    ]
+    OpenpyxlBook(wb).write_block(SIMULATION, rows)
+    try:
+        save_atomic(wb, Path(path))
+    except BuildError as e:
+        raise RefreshError(str(e)) from None

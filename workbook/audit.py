@@ -25,6 +25,7 @@ from .formulas import NOT_PORTABLE, VOLATILE, Token, address, cells_of, relative
 from .layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, HEADER_ROW, INCOME, SEGMENTS, VALUATION
 
 ENGINE_SHEET = "Engine"  # written by a refresh: an output area, never audited as inputs
+OUTPUT_SHEETS = {ENGINE_SHEET, "Simulation"}  # values written by the engine (refresh, simulate)
 ANALYST_PROPERTY = "SenseTimeAnalystCopy"
 EXPORTED_VALUES = "SenseTimeExportedValues"  # ranges where an export put values in place of ST_* calls
 ERROR_VALUES = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!")
@@ -435,7 +436,7 @@ class Auditor:
     # ------------------------------------------------------------ model rules
     def drift(self, tpl: Template) -> None:
         for ws in self.wb.worksheets:
-            if ws.title == ENGINE_SHEET:
+            if ws.title in OUTPUT_SHEETS:
                 continue
             index = self.indexes[ws.title]
             for row in ws.iter_rows():

@@ -1,0 +1,60 @@
+"""Pictures for people: the simulated target-price distribution as a PNG (matplotlib)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from engine.simulate import Simulation
+
+
+class ChartError(RuntimeError):
+    """The chart could not be written; the message says why."""
+
+
+def write_histogram(sim: Simulation, path: Path) -> Path:
+    """Histogram of the unrounded target price with the last price and the rating thresholds marked."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ChartError("matplotlib is not installed: pip install matplotlib") from None
+    import engine
+
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ChartError(f"{path}: folder {path.parent} does not exist")
+    base = engine.base_values()
+    last = float(base["last_price"])
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    ax.hist(sim.target_price, bins=80, color="#1F3864", alpha=0.85)
+    p = sim.percentiles()
+    ax.axvline(last, color="black", linestyle="--", label=f"last price HK${last:.2f}")
+    ax.axvline(
+        last * (1 + float(base["buy_threshold_large"])), color="green", linestyle=":", label="BUY above (large cap)"
+    )
+    ax.axvline(
+        last * (1 + float(base["fully_valued_threshold"])), color="red", linestyle=":", label="FULLY VALUED below"
+    )
+    ax.axvline(p[50], color="orange", label=f"median HK${p[50]:.2f}")
+    ax.set_xlabel("12-month target price, unrounded (HK$)")
+    ax.set_ylabel("scenarios")
+    ax.set_title(f"SenseTime (20 HK): target price over {sim.n:,} scenarios (seed {sim.seed})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        Path(tmp).unlink(missing_ok=True)
+    if not np.isfinite(sim.target_price).all():
+        raise ChartError("some scenarios have no finite target price")
+    return path

@@ -1,0 +1,78 @@
+"""Target-price grids over two drivers, evaluated in one vectorised pass."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .drivers import DriverError, base_values, expand, resolve
+from .vector import evaluate_many
+
+_RANGE = re.compile(r"^\s*([^=\s]+)\s*=\s*(.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class Axis:
+    driver: str  # a driver or per-year group name
+    values: tuple[float, ...]
+
+
+def parse_axis(text: str, overrides: Mapping[str, Any] | None = None) -> Axis:
+    """'premium=0.2:0.6:0.1' (start:stop:step, the stop included) or 'premium=0.2,0.4,0.6'.
+
+    The axis must contain the driver's value in the case it varies (the base, after overrides), so
+    that one cell of the grid is the unchanged case.
+    """
+    m = _RANGE.match(text)
+    if not m:
+        raise DriverError(f"axis {text!r}: expected NAME=START:STOP:STEP or NAME=V1,V2,...")
+    name, spec = m.groups()
+    targets = expand(name)
+    try:
+        if ":" in spec:
+            start, stop, step = (float(x) for x in spec.split(":"))
+            if step <= 0 or stop < start:
+                raise DriverError(f"axis {name}: START:STOP:STEP needs STEP > 0 and STOP >= START")
+            count = math.floor((stop - start) / step + 1e-9) + 1
+            values = [round(start + k * step, 12) for k in range(count)]
+            if not math.isclose(values[-1], stop, rel_tol=1e-9, abs_tol=1e-12):
+                raise DriverError(f"axis {name}: {spec} does not land on its end ({values[-1]:g} then {stop:g})")
+        else:
+            values = [float(x) for x in spec.split(",")]
+    except ValueError:
+        raise DriverError(f"axis {name}: {spec!r} is not a list of numbers") from None
+    if len(values) > 200:
+        raise DriverError(f"axis {name}: {len(values)} values; at most 200")
+    for d in targets:
+        for v in values:
+            d.check(v)
+    current = resolve(overrides or {})
+    for d in targets:
+        if not any(math.isclose(v, float(current[d.name]), rel_tol=1e-9, abs_tol=1e-12) for v in values):
+            raise DriverError(f"axis {name}: the values do not include the current {d.name} ({current[d.name]:g})")
+    return Axis(name, tuple(values))
+
+
+def grid(rows: Axis, cols: Axis, overrides: Mapping[str, Any] | None = None, key: str = "target_price") -> np.ndarray:
+    """`key` (target price by default) for every (row value, column value) pair."""
+    values: dict[str, Any] = dict(resolve(overrides or {}))
+    r, c = np.meshgrid(np.array(rows.values), np.array(cols.values), indexing="ij")
+    for axis, mesh in ((rows, r), (cols, c)):
+        for d in expand(axis.driver):
+            values[d.name] = mesh.ravel()
+    out = evaluate_many(values, outputs=((key, None),))
+    return out[(key, None)].reshape(r.shape)
+
+
+def default_axes() -> tuple[Axis, Axis]:
+    """The grid the workbook shows: premium x USDCNY around the base case."""
+    base = base_values()
+    premium, usdcny = float(base["premium"]), float(base["usdcny"])
+    rows = Axis("premium", tuple(round(premium + 0.1 * k, 12) for k in range(-2, 3)))
+    cols = Axis("usdcny", tuple(round(usdcny + 0.1 * k, 12) for k in range(-3, 4)))
+    return rows, cols
