@@ -21,6 +21,7 @@ from engine.lines import HIST, PRIOR, YEARS
 from workbook.layout import ASSUMPTIONS, ENGINE, ENGINE_HEADER_ROW, Layout, make_layout
 
 YEAR = re.compile(r"^\d{4}[AF]$")
+SCENARIOS = ("Base", "Bear", "Bull")
 
 
 class RefreshError(ValueError):
@@ -103,16 +104,24 @@ def read_inputs(book: BookAdapter, layout: Layout) -> tuple[dict[str, Any], dict
     values: dict[str, Any] = {}
     typed: dict[tuple[str, str], float | str] = {}
     found = set()
-    for r, row in enumerate(book.grid(ASSUMPTIONS), start=1):
+    grid = book.grid(ASSUMPTIONS)
+    columns, scenario = _scenario_columns(grid)
+    for r, row in enumerate(grid, start=1):
         if not row or not isinstance(row[0], str):
             continue
-        name, value = row[0].strip(), row[1] if len(row) > 1 else None
-        where = f"{ASSUMPTIONS}!{_cell(r, 2)} ({name})"
+        name = row[0].strip()
+        col = columns["Base"]
+        if name in registry and scenario != "Base":
+            chosen = columns[scenario]
+            if chosen < len(row) and row[chosen] not in (None, ""):
+                col = chosen  # the selected scenario's value, where it has one
+        value = row[col] if col < len(row) else None
+        where = f"{ASSUMPTIONS}!{_cell(r, col + 1)} ({name})"
         if name in registry:
             try:
                 values[name] = registry[name].check(value)
             except DriverError as e:
-                raise RefreshError(f"{ASSUMPTIONS}!{_cell(r, 2)}: {e}") from None
+                raise RefreshError(f"{ASSUMPTIONS}!{_cell(r, col + 1)}: {e}") from None
             found.add(name)
         elif name in model.fixed:
             values[name] = _number(value, where)
@@ -123,6 +132,19 @@ def read_inputs(book: BookAdapter, layout: Layout) -> tuple[dict[str, Any], dict
         raise RefreshError(f"{ASSUMPTIONS}: driver '{missing[0]}' is missing (and {len(missing) - 1} more)")
     typed.update(_reported_figures(book, layout))
     return values, typed
+
+
+def _scenario_columns(grid: list[list[Any]]) -> tuple[dict[str, int], str]:
+    """Column index of Base / Bear / Bull (0-based) and the scenario the selector names."""
+    header = next((row for row in grid if row and row[0] == "Name"), None)
+    if header is None or "Base" not in header:
+        raise RefreshError(f"{ASSUMPTIONS}: no header row with Name and Base columns")
+    columns = {label: header.index(label) for label in SCENARIOS if label in header}
+    selector = next((row for row in grid if row and row[0] == "Scenario in use"), None)
+    scenario = selector[columns["Base"]] if selector else "Base"
+    if scenario not in columns:
+        raise RefreshError(f"{ASSUMPTIONS}: scenario in use must be one of {', '.join(columns)}, found {scenario!r}")
+    return columns, scenario
 
 
 def _reported_figures(book: BookAdapter, layout: Layout) -> dict[tuple[str, str], float | str]:

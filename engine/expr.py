@@ -149,6 +149,13 @@ class Fn(Expr):
         return self.args
 
 
+@dataclass(frozen=True, eq=False)
+class Raw(Expr):
+    """Formula text written as it is (a cell address in a grid); only the Excel reader knows it."""
+
+    text: str
+
+
 class _Input(Expr):
     """Marks a cell whose value is typed (a reported figure), not computed."""
 
@@ -285,6 +292,8 @@ def _render(expr: Expr, column: str | None, columns: tuple[str, ...], ctx: Excel
         return repr(expr.value)
     if isinstance(expr, Ref):
         return ctx.cell(expr.key, column_of(expr, column, columns))
+    if isinstance(expr, Raw):
+        return expr.text
     if isinstance(expr, Drv):
         return ctx.name(expr.resolve(column))
     if isinstance(expr, Neg):
@@ -299,3 +308,30 @@ def _render(expr: Expr, column: str | None, columns: tuple[str, ...], ctx: Excel
         args = ",".join(_render(a, column, columns, ctx, 0) for a in expr.args)
         return f"{expr.name}({args})"
     raise TypeError(f"cannot render {expr!r}")
+
+
+def inline(expr: Expr, definitions: dict[str, Expr], replace: dict[str, Expr]) -> Expr:
+    """`expr` with the drivers in `replace` substituted, and every single-value line that depends on
+    them expanded into its definition (so a grid cell can vary a driver without its own model copy)."""
+
+    def depends(e: Expr) -> bool:
+        return any(
+            (isinstance(n, Drv) and not n.per_year and n.name in replace)
+            or (isinstance(n, Ref) and n.key in definitions and n.at is None and depends(definitions[n.key]))
+            for n in e.walk()
+        )
+
+    def go(e: Expr) -> Expr:
+        if isinstance(e, Drv) and not e.per_year and e.name in replace:
+            return replace[e.name]
+        if isinstance(e, Ref) and e.key in definitions and e.at is None and depends(definitions[e.key]):
+            return go(definitions[e.key])
+        if isinstance(e, Bin):
+            return Bin(e.op, go(e.a), go(e.b))
+        if isinstance(e, Neg):
+            return Neg(go(e.a))
+        if isinstance(e, Fn):
+            return Fn(e.name, tuple(go(a) for a in e.args))
+        return e
+
+    return go(expr)

@@ -135,8 +135,11 @@ class SheetIndex:
         self.key_row: dict[str, int] = {}
         seen: dict[str, int] = {}
         for (cell,) in ws.iter_rows(min_col=1, max_col=1):
-            if isinstance(cell.value, str) and cell.value.strip():
-                label = cell.value.strip()
+            value = cell.value
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = f"{value:g}"  # a grid's row header (a driver value)
+            if isinstance(value, str) and value.strip():
+                label = value.strip()
                 n = seen.get(label, 0)
                 seen[label] = n + 1
                 key = label if n == 0 else f"{label}#{n + 1}"
@@ -556,11 +559,31 @@ class Auditor:
         regs = engine.drivers()
         base = engine.base_values()
         fixed = engine.compile_model().fixed
+        index = self.indexes[ASSUMPTIONS]
+        columns = {v: c for c, v in index.columns_at(HEADER_ROW + 1).items()}
+        selector = index.key_row.get("Scenario in use")
+        if selector is not None:
+            cell = ws.cell(selector, columns.get("Base", 2))
+            if cell.value not in ("Base", "Bear", "Bull"):
+                self.add(
+                    "error",
+                    ASSUMPTIONS,
+                    cell.coordinate,
+                    "invalid-input",
+                    f"Scenario in use must be Base, Bear or Bull, not {cell.value!r}.",
+                )
         for (name_cell,) in ws.iter_rows(min_col=1, max_col=1, min_row=HEADER_ROW + 1):
             name = name_cell.value
             if not isinstance(name, str):
                 continue
-            cell = ws.cell(name_cell.row, 2)
+            for label in ("Bear", "Bull"):
+                other = ws.cell(name_cell.row, columns[label]) if label in columns else None
+                if name in regs and other is not None and other.value not in (None, ""):
+                    try:
+                        regs[name].check(other.value)
+                    except DriverError as e:
+                        self.add("error", ASSUMPTIONS, other.coordinate, "invalid-input", f"{label}: {e}.")
+            cell = ws.cell(name_cell.row, columns.get("Base", 2))
             if name in regs:
                 try:
                     value = regs[name].check(cell.value)

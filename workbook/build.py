@@ -20,10 +20,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 import engine
 from engine.errata import load_errata
-from engine.expr import INPUT, to_excel
+from engine.expr import INPUT, Raw, inline, to_excel
 from engine.lines import COLUMNS, FCST, YEARS
 from engine.lines import SEGMENTS as SEGMENT_LINES
 from engine.model import Model, compile_model
+from engine.scenarios import load_scenarios
+from engine.sensitivity import default_axes
 
 from . import styles as st
 from .layout import (
@@ -41,6 +43,19 @@ from .layout import (
     STATEMENTS,
     VALUATION,
     YEAR_COLUMN,
+    BEAR_COL,
+    BULL_COL,
+    DRIVERS_NAME_COL,
+    DRIVERS_VALUE_COL,
+    FIRST_INPUT_ROW,
+    LIVE_COL,
+    LIVE_PREFIX,
+    MEANING_COL,
+    NAME_COL,
+    SCENARIO_ROW,
+    SOURCE_COL,
+    UNIT_COL,
+    VALUE_COL,
     FormulaContext,
     Layout,
     make_layout,
@@ -77,6 +92,13 @@ ENGINE_CHECKED = (
 )
 ENGINE_CHECKED_SINGLE = ("target_price_unrounded", "target_price", "upside", "valuation_usd_m", "rating")
 CHECK_TOLERANCE = 0.001  # RMB m: a check passes when it is this close to the recorded amount
+
+
+def resolve_names(overrides: dict) -> list[tuple[str, object]]:
+    """Scenario overrides by full driver name (a per-year group sets every year)."""
+    from engine.drivers import expand
+
+    return [(d.name, value) for name, value in overrides.items() for d in expand(name)]
 
 
 class BuildError(ValueError):
@@ -277,8 +299,33 @@ class Builder:
         ws[lay.homes[("target_price", None)][1]].number_format = "0.00"
         for j in range(2, len(headers) + 1):
             ws.column_dimensions[ws.cell(1, j).column_letter].width = 12
+        self.sensitivity_grid(ws)
         self.finish_sheet(ws, ws.cell(1, len(headers)).column_letter)
         self.peer_chart(ws, header_row, len(self.model.report.peers), 5 + len(meta["sales_columns"]) + 1)
+
+    def sensitivity_grid(self, ws: Worksheet) -> None:
+        """Target price by premium (rows) and USDCNY (columns): native formulas, one per cell."""
+        rows, cols = default_axes()
+        top = self.layout.grid_row
+        ws[f"A{top}"] = f"Sensitivity: 12-mth target price (HK$) by {rows.driver} (rows) and {cols.driver} (columns)"
+        ws[f"A{top}"].font = st.BOLD
+        header = top + 1
+        ws[f"A{header}"] = f"{rows.driver} \\ {cols.driver}"
+        ws[f"A{header}"].font = st.BOLD
+        definitions = {k: line.value for k, line in self.model.lines.items() if not line.by_year and line.value}
+        target = self.model.lines["target_price"].value
+        for j, v in enumerate(cols.values):
+            c = ws.cell(header, 2 + j, v)
+            c.font, c.fill, c.number_format = st.INPUT_FONT, st.INPUT_FILL, "0.00"
+        for i, rv in enumerate(rows.values):
+            r = header + 1 + i
+            c = ws.cell(r, 1, rv)
+            c.font, c.fill, c.number_format = st.INPUT_FONT, st.INPUT_FILL, "0.00"
+            for j in range(len(cols.values)):
+                col = ws.cell(header, 2 + j).column_letter
+                expr = inline(target, definitions, {rows.driver: Raw(f"$A{r}"), cols.driver: Raw(f"{col}${header}")})
+                cell = ws.cell(r, 2 + j, "=" + to_excel(expr, None, COLUMNS, FormulaContext(self.layout, ws.title)))
+                cell.number_format = "0.00"
 
     def single(self, ws: Worksheet, key: str) -> None:
         _, label_cell = self.layout.singles[key]
@@ -287,43 +334,95 @@ class Builder:
 
     def assumptions(self) -> None:
         ws = self.ws(ASSUMPTIONS)
+        lay = self.layout
         self.title(
             ws,
             "Assumptions: every input of the model",
-            "Blue cells are inputs; each has the defined name in column A. Change a driver and the model recalculates.",
+            "Blue cells are inputs; the defined name in column A points at the Base value (column B). The model "
+            "uses the Live column: Base, or the selected scenario's value where it has one.",
         )
-        for j, text in enumerate(("Name", "Value", "Unit", "Meaning", "Source"), start=1):
-            c = ws.cell(HEADER_ROW, j, text)
-            c.font, c.fill = st.BOLD, st.HEADER_FILL
+        headers = {
+            NAME_COL: "Name",
+            VALUE_COL: "Base",
+            BEAR_COL: "Bear",
+            BULL_COL: "Bull",
+            LIVE_COL: "Live (used)",
+            UNIT_COL: "Unit",
+            MEANING_COL: "Meaning",
+            SOURCE_COL: "Source",
+            DRIVERS_NAME_COL: "Driver",
+            DRIVERS_VALUE_COL: "Live value",
+        }
+        for col, text in headers.items():
+            c = ws[f"{col}{HEADER_ROW}"]
+            c.value, c.font, c.fill = text, st.BOLD, st.HEADER_FILL
+        ws[f"A{SCENARIO_ROW}"] = "Scenario in use"
+        ws[f"A{SCENARIO_ROW}"].font = st.BOLD
+        selector = ws[f"{VALUE_COL}{SCENARIO_ROW}"]
+        selector.value, selector.font, selector.fill = "Base", st.INPUT_FONT, st.INPUT_FILL
+        ws[f"{BEAR_COL}{SCENARIO_ROW}"] = "Bear and Bull are illustrative (the report publishes the base case only)"
+        ws[f"{BEAR_COL}{SCENARIO_ROW}"].font = st.SUBTITLE
+        self.name("scenario", f"{ASSUMPTIONS}!${VALUE_COL}${SCENARIO_ROW}")
+        pick = DataValidation(type="list", formula1='"Base,Bear,Bull"', allow_blank=False)
+        pick.error, pick.errorTitle = "Choose Base, Bear or Bull", "scenario"
+        ws.add_data_validation(pick)
+        pick.add(f"{VALUE_COL}{SCENARIO_ROW}")
         headings = {"driver": "Drivers", "adjustment": "Fixed report adjustments (not drivers; see docs/errata.md)"}
         headings["implied 2019"] = "2019 figures implied from the report's 2020A ratios"
+        scenarios = load_scenarios()
+        overrides = {
+            label: dict(resolve_names(scenarios[key].overrides)) for key, label in (("bear", "Bear"), ("bull", "Bull"))
+        }
+        first_col, last_col = f"${VALUE_COL}${HEADER_ROW}", f"${BULL_COL}${HEADER_ROW}"
         seen = set()
-        for i in self.layout.inputs:
+        for i in lay.inputs:
             if i.kind not in seen:
                 seen.add(i.kind)
                 ws.cell(i.row - 1, 1, headings[i.kind]).font = st.BOLD
-            ws.cell(i.row, 1, i.name)
-            value = ws.cell(i.row, 2, i.value)
-            value.font, value.fill = st.INPUT_FONT, st.INPUT_FILL
-            if i.unit == "fraction":
-                value.number_format = "0.0000"
-            elif isinstance(i.value, float) and not i.value.is_integer():
-                value.number_format = "#,##0.0000;(#,##0.0000)"
-            ws.cell(i.row, 3, i.unit)
-            ws.cell(i.row, 4, i.meaning)
-            ws.cell(i.row, 5, i.source)
-            self.name(i.name, self.layout.absolute_input(i.name))
-        self.name("Drivers", self.layout.drivers_range)
-        choices = DataValidation(type="list", formula1='"large,small"', allow_blank=False)
+            ws[f"{NAME_COL}{i.row}"] = i.name
+            cells = [ws[f"{VALUE_COL}{i.row}"]]
+            cells[0].value = i.value
+            if i.kind == "driver":
+                for label, col in (("Bear", BEAR_COL), ("Bull", BULL_COL)):
+                    c = ws[f"{col}{i.row}"]
+                    if i.name in overrides[label]:
+                        c.value = overrides[label][i.name]
+                    cells.append(c)
+                base, bear, bull = (f"{col}{i.row}" for col in (VALUE_COL, BEAR_COL, BULL_COL))
+                live = ws[f"{LIVE_COL}{i.row}"]
+                live.value = (
+                    f"=CHOOSE(MATCH(scenario,{first_col}:{last_col},0),{base},"
+                    f"IF(ISBLANK({bear}),{base},{bear}),IF(ISBLANK({bull}),{base},{bull}))"
+                )
+                live.font = st.FORMULA_FONT
+                self.name(LIVE_PREFIX + i.name, f"{ASSUMPTIONS}!${LIVE_COL}${i.row}")
+                ws[f"{DRIVERS_NAME_COL}{i.row}"] = i.name
+                link = ws[f"{DRIVERS_VALUE_COL}{i.row}"]
+                link.value, link.font = f"={LIVE_COL}{i.row}", st.LINK_FONT
+                cells.append(live)
+                cells.append(link)
+            for c in cells:
+                if c.column_letter in (VALUE_COL, BEAR_COL, BULL_COL):
+                    c.font, c.fill = st.INPUT_FONT, st.INPUT_FILL
+                if i.unit == "fraction":
+                    c.number_format = "0.0000"
+                elif isinstance(i.value, float) and not i.value.is_integer():
+                    c.number_format = "#,##0.0000;(#,##0.0000)"
+            ws[f"{UNIT_COL}{i.row}"] = i.unit
+            ws[f"{MEANING_COL}{i.row}"] = i.meaning
+            ws[f"{SOURCE_COL}{i.row}"] = i.source
+            self.name(i.name, lay.absolute_input(i.name))
+        self.name("Drivers", lay.drivers_range)
+        choices = DataValidation(type="list", formula1='"large,small"', allow_blank=True)
         choices.error, choices.errorTitle = "Choose large or small", "cap_basis"
         ws.add_data_validation(choices)
-        choices.add(self.layout.input_cell("cap_basis"))
-        ws.column_dimensions["A"].width = 30
-        ws.column_dimensions["B"].width = 14
-        ws.column_dimensions["C"].width = 12
-        ws.column_dimensions["D"].width = 60
-        ws.column_dimensions["E"].width = 60
-        self.finish_sheet(ws, "E", freeze="B4", width_a=30)
+        row = lay.input_row("cap_basis").row
+        choices.add(f"{VALUE_COL}{row}:{BULL_COL}{row}")
+        widths = {"A": 30, VALUE_COL: 12, BEAR_COL: 12, BULL_COL: 12, LIVE_COL: 12, UNIT_COL: 12}
+        widths |= {MEANING_COL: 56, SOURCE_COL: 56, DRIVERS_NAME_COL: 26, DRIVERS_VALUE_COL: 12}
+        for col, width in widths.items():
+            ws.column_dimensions[col].width = width
+        self.finish_sheet(ws, SOURCE_COL, freeze=f"B{FIRST_INPUT_ROW}", width_a=30)
 
     def checks(self) -> None:
         ws = self.ws(CHECKS)

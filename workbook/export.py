@@ -154,6 +154,29 @@ def replace_external_links(wb: Any, values: Any) -> list[str]:
     return blocks
 
 
+def _needs_values(wb: Any, values: Any) -> bool:
+    """True when some ST_* cell has no native twin and the file carries no calculated results."""
+    layout = make_layout()
+    lonely = any(
+        isinstance(c.value, str)
+        and c.value.startswith("=")
+        and has_udf(c.value)
+        and native_formula(c.value, layout) is None
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+    )
+    if not lonely:
+        return False
+    return not any(
+        values[ws.title][c.coordinate].value is not None
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=")
+    )
+
+
 def _external(formula: str) -> bool:
     return any(t.kind == "ref" and t.book for t in scan(formula))
 
@@ -225,6 +248,13 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
         values = load_workbook(source, data_only=True, keep_links=False)
     except Exception as e:
         raise ExportError(f"{source}: cannot be read as a workbook ({type(e).__name__})") from None
+    if _needs_values(wb, values):
+        from .recalc import RecalcError, recalculated_values
+
+        try:  # a file written by openpyxl has no results yet; ST_* values need them
+            values = recalculated_values(source)
+        except RecalcError as e:
+            raise ExportError(f"values for the ST_ cells: {e}") from None
     blocks = replace_udfs(wb, values) + replace_external_links(wb, values)
     if ENGINE in wb.sheetnames:
         stamp = wb[ENGINE]["B3"].value

@@ -46,8 +46,15 @@ HOME_SHEET = {"revenue": INCOME}
 # Lines that no report table prints, shown as memo rows.
 MEMO = {"capital_employed": BALANCE, "eps_shares": VALUATION}
 
-# Assumptions sheet: one input per row. Scenario columns can be added right of VALUE later.
-NAME_COL, VALUE_COL, UNIT_COL, MEANING_COL, SOURCE_COL = "A", "B", "C", "D", "E"
+# Assumptions sheet: one input per row. The named (Base) value stays in column B; the scenario columns
+# sit beside it and the Live column holds the value the model uses (Base, or the selected scenario's).
+NAME_COL, VALUE_COL, BEAR_COL, BULL_COL, LIVE_COL = "A", "B", "C", "D", "E"
+UNIT_COL, MEANING_COL, SOURCE_COL = "F", "G", "H"
+DRIVERS_NAME_COL, DRIVERS_VALUE_COL = "J", "K"  # the Drivers range: name and live value, for the UDFs
+SCENARIO_COLUMNS = {"Base": VALUE_COL, "Bear": BEAR_COL, "Bull": BULL_COL}
+SCENARIO_ROW = 4  # the scenario selector: A4 label, B4 the named input `scenario`
+FIRST_INPUT_ROW = 7
+LIVE_PREFIX = "live_"
 
 
 @dataclass(frozen=True)
@@ -86,15 +93,27 @@ class Layout:
     inputs: list[InputRow] = field(default_factory=list)
     singles: dict[str, tuple[str, str]] = field(default_factory=dict)  # label cells of single lines
     drivers_range: str = ""
+    grid_row: int = 0  # first row of the sensitivity grid on the Valuation sheet
     engine_cells: dict[tuple[str, str | None], str] = field(default_factory=dict)  # Engine sheet values
     engine_labels: dict[int, tuple[str, str]] = field(default_factory=dict)  # Engine row -> (label, key)
 
     # ------------------------------------------------------------ lookups
-    def input_cell(self, name: str) -> str:
+    def input_row(self, name: str) -> InputRow:
         for i in self.inputs:
             if i.name == name:
-                return f"{VALUE_COL}{i.row}"
+                return i
         raise KeyError(name)
+
+    def input_cell(self, name: str) -> str:
+        """The typed (Base) cell of an input: where its defined name points."""
+        return f"{VALUE_COL}{self.input_row(name).row}"
+
+    def live_cell(self, name: str) -> str:
+        """The cell holding the value the model uses for a driver (Base or the selected scenario)."""
+        return f"{LIVE_COL}{self.input_row(name).row}"
+
+    def is_driver(self, name: str) -> bool:
+        return any(i.name == name and i.kind == "driver" for i in self.inputs)
 
     def absolute_input(self, name: str) -> str:
         cell = self.input_cell(name)
@@ -135,7 +154,8 @@ class FormulaContext:
         return self.layout.ref(key, column, self.sheet)
 
     def name(self, name: str) -> str:
-        return name
+        """Drivers are read from their Live cell (defined name `live_<driver>`); other inputs by name."""
+        return LIVE_PREFIX + name if self.layout.is_driver(name) else name
 
 
 def _place_statements(lay: Layout) -> None:
@@ -218,18 +238,19 @@ def _place_valuation(lay: Layout) -> int:
         lay.homes[(key, None)] = (VALUATION, f"B{row}")
         lay.singles[key] = (VALUATION, f"A{row}")
         row += 1
+    lay.grid_row = row + 1
     return row
 
 
 def _place_inputs(lay: Layout) -> None:
     model = lay.model
-    row = 5
+    row = FIRST_INPUT_ROW
     regs: dict[str, Driver] = drivers(model.report)
     first = row
     for d in regs.values():
         lay.inputs.append(InputRow(row, d.name, d.base, d.unit, d.meaning, d.source, "driver"))
         row += 1
-    lay.drivers_range = f"{ASSUMPTIONS}!${NAME_COL}${first}:${VALUE_COL}${row - 1}"
+    lay.drivers_range = f"{ASSUMPTIONS}!${DRIVERS_NAME_COL}${first}:${DRIVERS_VALUE_COL}${row - 1}"
     row += 2
     from engine.calibration import adjustments
 
