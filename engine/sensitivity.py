@@ -34,18 +34,21 @@ def parse_axis(text: str, overrides: Mapping[str, Any] | None = None) -> Axis:
     name, spec = m.groups()
     targets = expand(name)
     try:
-        if ":" in spec:
-            start, stop, step = (float(x) for x in spec.split(":"))
-            if step <= 0 or stop < start:
-                raise DriverError(f"axis {name}: START:STOP:STEP needs STEP > 0 and STOP >= START")
-            count = math.floor((stop - start) / step + 1e-9) + 1
-            values = [round(start + k * step, 12) for k in range(count)]
-            if not math.isclose(values[-1], stop, rel_tol=1e-9, abs_tol=1e-12):
-                raise DriverError(f"axis {name}: {spec} does not land on its end ({values[-1]:g} then {stop:g})")
-        else:
-            values = [float(x) for x in spec.split(",")]
+        numbers = [float(x) for x in spec.split(":" if ":" in spec else ",")]
     except ValueError:
         raise DriverError(f"axis {name}: {spec!r} is not a list of numbers") from None
+    if ":" in spec:
+        if len(numbers) != 3:
+            raise DriverError(f"axis {name}: expected START:STOP:STEP, got {spec!r}")
+        start, stop, step = numbers
+        if step <= 0 or stop < start:
+            raise DriverError(f"axis {name}: START:STOP:STEP needs STEP > 0 and STOP >= START")
+        count = math.floor((stop - start) / step + 1e-9) + 1
+        values = [round(start + k * step, 12) for k in range(count)]
+        if not math.isclose(values[-1], stop, rel_tol=1e-9, abs_tol=1e-12):
+            raise DriverError(f"axis {name}: {spec} does not land on its end ({values[-1]:g} then {stop:g})")
+    else:
+        values = numbers
     if len(values) > 200:
         raise DriverError(f"axis {name}: {len(values)} values; at most 200")
     for d in targets:

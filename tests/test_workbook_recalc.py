@@ -105,3 +105,38 @@ def test_recalc_errors_are_clear(tmp_path):
     with pytest.raises(RecalcError):
         recalculate(junk, tmp_path / "out.xlsx")
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_the_scenario_selector_switches_the_whole_model(built, tmp_path):
+    from engine.scenarios import load_scenarios
+    from workbook.layout import SCENARIO_ROW, VALUE_COL
+
+    wb = load_workbook(built)
+    wb["Assumptions"][f"{VALUE_COL}{SCENARIO_ROW}"] = "Bear"
+    path = tmp_path / "bear.xlsx"
+    wb.save(path)
+    values = recalculated_values(path)
+    bear = engine.run(load_scenarios()["bear"].overrides)
+    differences = compare(values, make_layout(), bear.env)
+    assert differences == [], "\n".join(map(str, differences[:20]))
+    assert named_value(values, "TargetPrice") == bear.target_price != 2.7
+    # the defined names still point at the Base inputs
+    assert named_value(values, "premium") == 0.4
+
+
+def test_the_sensitivity_grid_is_native_and_matches_the_engine(built, base_values):
+    from engine.sensitivity import default_axes, grid
+
+    rows, cols = default_axes()
+    expected = grid(rows, cols)
+    ws = base_values["Valuation"]
+    top = make_layout().grid_row + 1
+    assert [ws.cell(top, 2 + j).value for j in range(len(cols.values))] == list(cols.values)
+    for i, rv in enumerate(rows.values):
+        assert ws.cell(top + 1 + i, 1).value == rv
+        got = [ws.cell(top + 1 + i, 2 + j).value for j in range(len(cols.values))]
+        assert got == pytest.approx(list(expected[i]))
+    formulas = load_workbook(built)["Valuation"]
+    assert str(formulas.cell(top + 1, 2).value).startswith("=MROUND(")
+    base_cell = ws.cell(top + 1 + rows.values.index(0.4), 2 + cols.values.index(6.75)).value
+    assert base_cell == named_value(base_values, "TargetPrice") == 2.7
