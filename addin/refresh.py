@@ -214,20 +214,26 @@ def refresh(book: BookAdapter, layout: Layout | None = None) -> dict[str, Any]:
     return result.valuation()
 
 
-def refresh_file(path: Path, output: Path | None = None) -> dict[str, Any]:
-    """Headless refresh of a saved workbook; written atomically to `output` (default: in place)."""
+def open_for_update(path: Path) -> Any:
+    """A saved workbook opened with openpyxl (formulas kept), after the auditor's safety checks."""
     from openpyxl import load_workbook
 
     from workbook.audit import AuditError, check_container
-    from workbook.build import save_atomic
 
     try:
-        check_container(Path(path))
-        wb = load_workbook(path)
+        check_container(path)
+        return load_workbook(path)
     except AuditError as e:
         raise RefreshError(str(e)) from None
     except Exception as e:
         raise RefreshError(f"{path}: cannot be read as a workbook ({type(e).__name__})") from None
+
+
+def refresh_file(path: Path, output: Path | None = None) -> dict[str, Any]:
+    """Headless refresh of a saved workbook; written atomically to `output` (default: in place)."""
+    from workbook.build import save_atomic
+
+    wb = open_for_update(Path(path))
     valuation = refresh(OpenpyxlBook(wb))
     save_atomic(wb, Path(output or path))
     return valuation
@@ -238,18 +244,9 @@ SIMULATION = "Simulation"
 
 def write_simulation(path: Path, summary: dict[str, Any], spec: str) -> None:
     """The Monte Carlo summary as values on a Simulation sheet of a saved workbook (atomic save)."""
-    from openpyxl import load_workbook
-
-    from workbook.audit import AuditError, check_container
     from workbook.build import BuildError, save_atomic
 
-    try:
-        check_container(Path(path))
-        wb = load_workbook(path)
-    except AuditError as e:
-        raise RefreshError(str(e)) from None
-    except Exception as e:
-        raise RefreshError(f"{path}: cannot be read as a workbook ({type(e).__name__})") from None
+    wb = open_for_update(Path(path))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     rows: list[list[Any]] = [
         ["Monte Carlo simulation of the target price (values, written by stmodel simulate)"],

@@ -3,25 +3,16 @@
 import json
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import engine
 from addin.cli import app
 from workbook.audit import audit, summary
-from workbook.build import build_workbook, save_atomic
 from workbook.formulas import shift_rows
 from workbook.layout import YEAR_COLUMN, make_layout
 
 DRIFT_RULES = {"hardcode", "formula-changed", "inconsistent-row", "typed-outside-inputs", "input-style"}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("audit") / "model.xlsx"
-    save_atomic(build_workbook(), path)
-    return path
 
 
 def home(key: str, year: str) -> tuple[str, str]:

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from workbook.build import build_workbook, save_atomic
-
 ROOT = Path(__file__).resolve().parents[1]
 LIMITED = textwrap.dedent(
     """
@@ -20,13 +18,6 @@ LIMITED = textwrap.dedent(
     main()
     """
 )
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("hostile") / "model.xlsx"
-    save_atomic(build_workbook(), path)
-    return path
 
 
 def audit_limited(path: Path) -> subprocess.CompletedProcess:

@@ -1,22 +1,12 @@
 """`stmodel audit --recalc`: results read after a real LibreOffice recalculation."""
 
-from pathlib import Path
-
 import pytest
 from openpyxl import load_workbook
 
 from workbook.audit import audit, summary
-from workbook.build import build_workbook, save_atomic
 from workbook.layout import make_layout
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("audit-recalc") / "model.xlsx"
-    save_atomic(build_workbook(), path)
-    return path
 
 
 def test_fresh_workbook_after_recalculation(built):

@@ -18,13 +18,6 @@ FORECAST = ("2022F", "2023F", "2024F")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("wb") / "model.xlsx"
-    save_atomic(build_workbook(), path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def wb(built):
     return load_workbook(built)
 

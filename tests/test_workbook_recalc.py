@@ -1,7 +1,6 @@
 """End to end: build, recalculate in real LibreOffice, and compare with the engine cell by cell."""
 
 import json
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -9,7 +8,6 @@ from typer.testing import CliRunner
 
 import engine
 from addin.cli import app
-from workbook.build import build_workbook, save_atomic
 from workbook.layout import make_layout
 from workbook.recalc import RecalcError, recalculate, recalculated_values
 from workbook.verify import compare, error_cells
@@ -20,13 +18,6 @@ pytestmark = pytest.mark.slow
 def named_value(values, name: str):
     (sheet, cell), *_ = values.defined_names[name].destinations
     return values[sheet][cell.replace("$", "")].value
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("wb") / "model.xlsx"
-    save_atomic(build_workbook(), path)
-    return path
 
 
 @pytest.fixture(scope="module")

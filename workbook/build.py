@@ -52,6 +52,7 @@ from .layout import (
     SOURCE_COL,
     SOURCES,
     STATEMENTS,
+    TARGET_LINES,
     UNIT_COL,
     VALUATION,
     VALUE_COL,
@@ -284,15 +285,7 @@ class Builder:
         _, cell = lay.singles["__target_heading"]
         ws[cell] = "Target price"
         ws[cell].font = st.BOLD
-        for key in (
-            "target_multiple",
-            "valuation_usd_m",
-            "target_price_unrounded",
-            "target_price",
-            "upside",
-            "buy_threshold",
-            "rating",
-        ):
+        for key in TARGET_LINES:
             self.single(ws, key)
         ws[lay.homes[("target_multiple", None)][1]].number_format = "0.00"
         ws[lay.homes[("target_price_unrounded", None)][1]].number_format = "0.0000"

@@ -41,6 +41,16 @@ STATEMENTS = (
     (BALANCE, "Balance Sheet", "Balance Sheet (RMB m)"),
     (CASH_FLOW, "Cash Flow Statement", "Cash Flow Statement (RMB m)"),
 )
+# The target-price block of the Valuation sheet, in order.
+TARGET_LINES = (
+    "target_multiple",
+    "valuation_usd_m",
+    "target_price_unrounded",
+    "target_price",
+    "upside",
+    "buy_threshold",
+    "rating",
+)
 # Lines shown on several statement sheets live where most formulas read them.
 HOME_SHEET = {"revenue": INCOME}
 # Lines that no report table prints, shown as memo rows.
@@ -226,15 +236,7 @@ def _place_valuation(lay: Layout) -> int:
     row += 2
     lay.singles["__target_heading"] = (VALUATION, f"A{row}")
     row += 1
-    for key in (
-        "target_multiple",
-        "valuation_usd_m",
-        "target_price_unrounded",
-        "target_price",
-        "upside",
-        "buy_threshold",
-        "rating",
-    ):
+    for key in TARGET_LINES:
         lay.homes[(key, None)] = (VALUATION, f"B{row}")
         lay.singles[key] = (VALUATION, f"A{row}")
         row += 1
