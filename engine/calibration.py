@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from .expr import INPUT
 from .lines import FCST, HIST, SEGMENTS, YEARS
 from .report import ReportData, load_report
 
@@ -194,7 +195,7 @@ def historical_inputs(report: ReportData | None = None) -> dict[tuple[str, str],
     out: dict[tuple[str, str], float | str] = {}
     for line in LINES:
         for col in (*HIST, *FCST):
-            if line.definition(col) is not None and repr(line.definition(col)) == "INPUT":
+            if line.definition(col) is INPUT:
                 table = report.table(line.source or "")
                 if col not in table.columns:
                     continue

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .drivers import Driver, DriverError, base_values, drivers, expand
+from .drivers import Driver, DriverError, base_values, expand
 from .model import compile_model
 from .report import DATA_DIR, ReportDataError, load_toml
 from .vector import CHUNK, evaluate_many
@@ -169,4 +169,4 @@ def simulate(
     return Simulation(n, seed, tp, rating)
 
 
-__all__ = ["RATINGS", "Simulation", "SpecError", "drivers", "load_spec", "parse_spec", "simulate"]
+__all__ = ["RATINGS", "Simulation", "SpecError", "load_spec", "parse_spec", "simulate"]

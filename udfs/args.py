@@ -78,11 +78,7 @@ def choose(value: Any, options: Sequence[str], what: str) -> str:
             return option
     close = difflib.get_close_matches(text, list(options), n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    return _raise(f"unknown {what} '{text}'{hint}")
-
-
-def _raise(message: str) -> str:
-    raise STError(message)
+    raise STError(f"unknown {what} '{text}'{hint}")
 
 
 def numbers(value: Any, what: str) -> list[float]:

@@ -22,13 +22,13 @@ from engine.errata import load_errata
 from engine.names import excel_name_problem
 
 from .formulas import NOT_PORTABLE, VOLATILE, Token, address, cells_of, relative_form, scan
-from .layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, HEADER_ROW, INCOME, SEGMENTS, VALUATION
+from .layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, HEADER_ROW, INCOME
+from .verify import ERROR_VALUES
 
 ENGINE_SHEET = "Engine"  # written by a refresh: an output area, never audited as inputs
 OUTPUT_SHEETS = {ENGINE_SHEET, "Simulation"}  # values written by the engine (refresh, simulate)
 ANALYST_PROPERTY = "SenseTimeAnalystCopy"
 EXPORTED_VALUES = "SenseTimeExportedValues"  # ranges where an export put values in place of ST_* calls
-ERROR_VALUES = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!")
 YEAR = re.compile(r"^\d{4}[AF]$")
 TABLE_HEADS = {"Company", "Name", "Cell", "Id"}
 MAX_MEMBER = 200 * 1024 * 1024  # bytes a single zip member may inflate to
@@ -830,4 +830,4 @@ def to_json(findings: list[Finding], path: Path) -> dict[str, Any]:
     return {"file": str(path), "summary": summary(findings), "findings": [asdict(f) for f in findings]}
 
 
-__all__ = ["SEGMENTS", "VALUATION", "AuditError", "Finding", "audit", "summary", "to_json"]
+__all__ = ["AuditError", "Finding", "audit", "summary", "to_json"]

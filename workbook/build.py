@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 import engine
 from engine.errata import load_errata
 from engine.expr import INPUT, Raw, inline, to_excel
-from engine.lines import COLUMNS, FCST, YEARS
+from engine.lines import COLUMNS, YEARS
 from engine.lines import SEGMENTS as SEGMENT_LINES
 from engine.model import Model, compile_model
 from engine.scenarios import load_scenarios
@@ -724,4 +724,4 @@ def save_atomic(wb: Workbook, path: Path) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-__all__ = ["FCST", "BuildError", "Builder", "build_workbook", "save_atomic"]
+__all__ = ["BuildError", "Builder", "build_workbook", "save_atomic"]

@@ -17,9 +17,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .recalc import recalculated_values
+from .verify import ERROR_VALUES
 
 _CELL = re.compile(r'<c r="(?P<ref>[A-Z]+\d+)"(?P<attrs>[^>]*)><f>(?P<f>[^<]*)</f>(?:<v\s*/>|<v>[^<]*</v>)?</c>')
-_ERRORS = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!")
 
 
 def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
@@ -46,7 +46,7 @@ def _value_xml(value: Any) -> tuple[str, str] | None:
             return None
         return ("n", repr(float(value)) if isinstance(value, float) else str(value))
     text = str(value)
-    if text in _ERRORS:
+    if text.startswith(ERROR_VALUES):
         return ("e", text)
     return ("str", escape(text))
 

@@ -14,7 +14,7 @@ from functools import cache
 from openpyxl.utils import get_column_letter
 
 from engine.drivers import Driver, drivers
-from engine.lines import FCST, HIST, PRIOR, YEARS
+from engine.lines import PRIOR, YEARS
 from engine.model import Model, compile_model
 from engine.tables import layout as table_layout
 
@@ -347,4 +347,4 @@ def make_layout(model: Model | None = None) -> Layout:
     return lay
 
 
-__all__ = ["FCST", "HIST", "YEARS", "FormulaContext", "Layout", "make_layout"]
+__all__ = ["FormulaContext", "Layout", "make_layout"]

@@ -57,6 +57,7 @@ def compare(values: Workbook, layout: Layout, env: Env) -> list[Difference]:
     return out
 
 
+# Cached error values as openpyxl reads them (LibreOffice may write "Err:5xx" for its own errors).
 ERROR_VALUES = ("#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!", "Err:")
 
 
