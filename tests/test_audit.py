@@ -210,3 +210,44 @@ def test_cli_exit_codes_and_json(built, tmp_path):
     result = runner.invoke(app, ["audit", str(bad)])
     assert result.exit_code == 1
     assert "hardcode" in result.stdout
+
+
+def test_a_deleted_row_is_a_missing_line(built, tmp_path):
+    row = next(r.row for r in make_layout().rows_of("Income Statement") if r.key == "dividend_income")
+
+    def edit(wb):
+        wb["Income Statement"].delete_rows(row)
+
+    findings = audit(tamper(built, tmp_path, edit))
+    missing = [f for f in findings if f.rule == "missing-line" and f.sheet == "Income Statement"]
+    assert [f.message for f in missing] == ["The line 'Dividend Income' is missing (a deleted or renamed row)."]
+
+
+def test_a_renamed_label_is_a_missing_line(built, tmp_path):
+    row = next(r.row for r in make_layout().rows_of("Balance Sheet") if r.key == "debtors")
+    path = tamper(built, tmp_path, lambda wb: wb["Balance Sheet"].__setitem__(f"A{row}", "Receivables"))
+    assert any(f.rule == "missing-line" and "'Debtors'" in f.message for f in audit(path))
+
+
+def test_a_deleted_sheet(built, tmp_path):
+    def edit(wb):
+        del wb["Checks"]
+
+    findings = audit(tamper(built, tmp_path, edit))
+    assert any(f.rule == "missing-sheet" and f.sheet == "Checks" for f in findings)
+
+
+def test_a_defined_name_moved_to_another_cell(built, tmp_path):
+    other = make_layout().input_cell("usdcny")
+
+    def edit(wb):
+        wb.defined_names["premium"].attr_text = f"Assumptions!${other[0]}${other[1:]}"
+
+    findings = audit(tamper(built, tmp_path, edit))
+    assert "name-moved" in rules_at(findings, "(names)", "premium")
+
+
+def test_a_reported_figure_typed_as_text(built, tmp_path):
+    sheet, cell = home("debtors", "2021A")
+    path = tamper(built, tmp_path, lambda wb: wb[sheet].__setitem__(cell, "5,776"))
+    assert "input-not-number" in rules_at(audit(path), sheet, cell)

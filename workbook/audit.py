@@ -13,6 +13,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -212,14 +213,20 @@ class Template:
     labels: dict[tuple[str, str, str], str]  # identity -> human label ("Net Profit 2024F")
     inputs: set[tuple[str, str, str]]  # typed input cells
     static: set[tuple[str, str, str]]  # typed text or figures the template itself writes (labels, sources)
+    numeric_inputs: set[tuple[str, str, str]]  # inputs that hold numbers
+    lines: dict[str, set[str]]  # sheet -> row labels that carry cells
+    names: dict[str, tuple[str, str, str] | str]  # defined name -> identity of its cell (or its range text)
 
 
+@cache
 def template() -> Template:
+    """The model as `stmodel build` writes it, read into identities (built once per process)."""
     from .build import build_workbook
 
     wb = build_workbook()
     indexes = {ws.title: SheetIndex(ws) for ws in wb.worksheets}
-    formulas, labels, inputs, static = {}, {}, set(), set()
+    formulas, labels, inputs, static, numeric = {}, {}, set(), set(), set()
+    lines: dict[str, set[str]] = {}
     for ws in wb.worksheets:
         index = indexes[ws.title]
         for row in ws.iter_rows():
@@ -230,13 +237,28 @@ def template() -> Template:
                 if ident is None or c.column == 1:
                     continue
                 labels[ident] = f"'{ident[1]}'" + (f" {ident[2]}" if not ident[2].startswith("col") else "")
+                lines.setdefault(ws.title, set()).add(ident[1])
                 if isinstance(c.value, str) and c.value.startswith("="):
                     formulas[ident] = token_form(canonical(c.value), ws.title, indexes)
                 elif _blue(c):
                     inputs.add(ident)
+                    if isinstance(c.value, int | float) and not isinstance(c.value, bool):
+                        numeric.add(ident)
                 else:
                     static.add(ident)
-    return Template(formulas, labels, inputs, static)
+    names = {name: _name_identity(dn, indexes) for name, dn in wb.defined_names.items()}
+    return Template(formulas, labels, inputs, static, numeric, lines, names)
+
+
+def _name_identity(dn: Any, indexes: dict[str, SheetIndex]) -> tuple[str, str, str] | str:
+    """Where a single-cell defined name points, as an identity; a range's text otherwise."""
+    tokens = [t for t in scan(dn.attr_text or "") if t.kind == "ref"]
+    if len(tokens) == 1 and not tokens[0].c2 and tokens[0].sheet in indexes:
+        c, r = cells_of(tokens[0])[0]
+        ident = indexes[tokens[0].sheet].identity(c, r)
+        if ident is not None:
+            return ident
+    return dn.attr_text or ""
 
 
 # ---------------------------------------------------------------- the audit
@@ -477,7 +499,15 @@ class Auditor:
                                 f"A typed value replaced the formula of {label}.",
                             )
                     elif ident in tpl.inputs:
-                        if is_formula:
+                        if ident in tpl.numeric_inputs and isinstance(c.value, str) and not is_formula:
+                            self.add(
+                                "error",
+                                ws.title,
+                                c.coordinate,
+                                "input-not-number",
+                                f"The input {label} holds text ({c.value!r}), not a number.",
+                            )
+                        elif is_formula:
                             self.add(
                                 "warning",
                                 ws.title,
@@ -514,6 +544,37 @@ class Auditor:
                             "A typed number outside the input areas; inputs belong on the Assumptions sheet.",
                         )
             self.row_consistency(ws, index)
+
+    def structure(self, tpl: Template) -> None:
+        """Sheets, lines and defined names of the model that are gone or point elsewhere."""
+        for sheet, labels in tpl.lines.items():
+            if sheet not in self.sheets:
+                self.add("error", sheet, "", "missing-sheet", f"The model's {sheet} sheet is missing.")
+                continue
+            if sheet in OUTPUT_SHEETS:
+                continue
+            present = set(self.indexes[sheet].key_row)
+            for label in sorted(labels - present):
+                self.add(
+                    "error", sheet, "", "missing-line", f"The line '{label}' is missing (a deleted or renamed row)."
+                )
+        for name, expected in tpl.names.items():
+            dn = self.wb.defined_names.get(name)
+            if dn is None:
+                self.add("error", "(names)", name, "missing-name", f"The defined name '{name}' is missing.")
+                continue
+            if "#REF!" in (dn.attr_text or ""):
+                continue  # reported as broken-name
+            actual = _name_identity(dn, self.indexes)
+            if isinstance(expected, tuple) and actual != expected:
+                where = f"'{actual[1]}'" if isinstance(actual, tuple) else actual
+                self.add(
+                    "error",
+                    "(names)",
+                    name,
+                    "name-moved",
+                    f"The defined name '{name}' points at {where} instead of '{expected[1]}'.",
+                )
 
     def row_consistency(self, ws: Any, index: SheetIndex) -> None:
         for r in index.row_key:
@@ -719,7 +780,9 @@ class Auditor:
         self.numbers_in_formulas()
         self.udf_fallbacks()
         if self.is_model:
-            self.drift(template())
+            tpl = template()
+            self.structure(tpl)
+            self.drift(tpl)
             self.inputs()
             self.model_checks()
         order = {s: i for i, s in enumerate(SEVERITIES)}
