@@ -1,5 +1,8 @@
 """The ST_* worksheet functions. Each is thin: check the Excel arguments, call the engine, shape the result.
 
+The parameters carry no type hints on purpose: xlwings reads a hint as a conversion instruction, and
+these functions take Excel's values as xlwings hands them over (floats, None, 2-D lists).
+
 Results are in the report's units (RMB m; percentage rows as printed, 13.9 for 13.9%) except where
 a function says otherwise (ST_UPSIDE is a fraction). Bad arguments return a text starting with
 "#ST!" that names the problem; no function ever shows a Python traceback.
