@@ -251,3 +251,24 @@ def test_a_reported_figure_typed_as_text(built, tmp_path):
     sheet, cell = home("debtors", "2021A")
     path = tamper(built, tmp_path, lambda wb: wb[sheet].__setitem__(cell, "5,776"))
     assert "input-not-number" in rules_at(audit(path), sheet, cell)
+
+
+def test_the_drivers_range_cut_short(built, tmp_path):
+    def edit(wb):
+        wb.defined_names["Drivers"].attr_text = "Assumptions!$J$7:$K$20"
+
+    findings = audit(tamper(built, tmp_path, edit))
+    assert "name-moved" in rules_at(findings, "(names)", "Drivers")
+
+
+def test_a_choice_that_lost_its_validation(built, tmp_path):
+    cell = make_layout().input_cell("cap_basis")
+
+    def edit(wb):
+        ws = wb["Assumptions"]
+        ws.data_validations.dataValidation = [
+            dv for dv in ws.data_validations.dataValidation if cell not in str(dv.sqref)
+        ]
+
+    findings = audit(tamper(built, tmp_path, edit))
+    assert "validation-missing" in rules_at(findings, "Assumptions", cell)

@@ -215,7 +215,8 @@ class Template:
     static: set[tuple[str, str, str]]  # typed text or figures the template itself writes (labels, sources)
     numeric_inputs: set[tuple[str, str, str]]  # inputs that hold numbers
     lines: dict[str, set[str]]  # sheet -> row labels that carry cells
-    names: dict[str, tuple[str, str, str] | str]  # defined name -> identity of its cell (or its range text)
+    names: dict[str, Any]  # defined name -> identity of its cell, or of its range's corners
+    validations: dict[tuple[str, str, str], str]  # identity of a validated cell -> its list of choices
 
 
 @cache
@@ -247,17 +248,37 @@ def template() -> Template:
                 else:
                     static.add(ident)
     names = {name: _name_identity(dn, indexes) for name, dn in wb.defined_names.items()}
-    return Template(formulas, labels, inputs, static, numeric, lines, names)
+    return Template(formulas, labels, inputs, static, numeric, lines, names, _validations(wb, indexes))
 
 
-def _name_identity(dn: Any, indexes: dict[str, SheetIndex]) -> tuple[str, str, str] | str:
-    """Where a single-cell defined name points, as an identity; a range's text otherwise."""
+def _validations(wb: Any, indexes: dict[str, SheetIndex]) -> dict[tuple[str, str, str], str]:
+    """Identity of every cell under a list validation -> the list's formula."""
+    out = {}
+    for ws in wb.worksheets:
+        for dv in ws.data_validations.dataValidation:
+            for rng in str(dv.sqref).split():
+                for t in scan("=" + rng):
+                    if t.kind == "ref":
+                        for c, r in cells_of(t, 1000):
+                            ident = indexes[ws.title].identity(c, r)
+                            if ident is not None:
+                                out[ident] = dv.formula1 or ""
+    return out
+
+
+def _name_identity(dn: Any, indexes: dict[str, SheetIndex]) -> Any:
+    """Where a defined name points: its cell's identity, its range's corner identities, or its text."""
     tokens = [t for t in scan(dn.attr_text or "") if t.kind == "ref"]
-    if len(tokens) == 1 and not tokens[0].c2 and tokens[0].sheet in indexes:
-        c, r = cells_of(tokens[0])[0]
-        ident = indexes[tokens[0].sheet].identity(c, r)
-        if ident is not None:
-            return ident
+    if len(tokens) == 1 and tokens[0].sheet in indexes:
+        t = tokens[0]
+        corners = (
+            cells_of(t, 10**9)
+            if not t.c2
+            else [cells_of(Token("ref", "", c1=t.c1, r1=t.r1))[0], cells_of(Token("ref", "", c1=t.c2, r1=t.r2))[0]]
+        )
+        idents = tuple(indexes[t.sheet].identity(c, r) for c, r in corners)
+        if all(i is not None for i in idents):
+            return idents[0] if len(idents) == 1 else idents
     return dn.attr_text or ""
 
 
@@ -567,13 +588,26 @@ class Auditor:
                 continue  # reported as broken-name
             actual = _name_identity(dn, self.indexes)
             if isinstance(expected, tuple) and actual != expected:
-                where = f"'{actual[1]}'" if isinstance(actual, tuple) else actual
                 self.add(
                     "error",
                     "(names)",
                     name,
                     "name-moved",
-                    f"The defined name '{name}' points at {where} instead of '{expected[1]}'.",
+                    f"The defined name '{name}' points at {_describe(actual)} instead of {_describe(expected)}.",
+                )
+        present = _validations(self.wb, self.indexes)
+        for ident, choices in tpl.validations.items():
+            if ident[0] in self.sheets and present.get(ident) != choices:
+                index = self.indexes[ident[0]]
+                row = index.key_row.get(ident[1])
+                col = next((c for c, v in index.columns_at(row or 1).items() if v == ident[2]), None)
+                cell = address(col, row) if row and col else ""
+                self.add(
+                    "warning",
+                    ident[0],
+                    cell,
+                    "validation-missing",
+                    f"'{ident[1]}' ({ident[2]}) lost its list of allowed values ({choices}).",
                 )
 
     def row_consistency(self, ws: Any, index: SheetIndex) -> None:
@@ -787,6 +821,14 @@ class Auditor:
             self.model_checks()
         order = {s: i for i, s in enumerate(SEVERITIES)}
         return sorted(self.findings, key=lambda f: (order[f.severity], f.sheet, _cell_order(f.cell), f.rule))
+
+
+def _describe(where: Any) -> str:
+    if isinstance(where, tuple) and where and isinstance(where[0], tuple):
+        return f"'{where[0][1]}' to '{where[-1][1]}'"
+    if isinstance(where, tuple):
+        return f"'{where[1]}'"
+    return str(where)
 
 
 def _cells_in(ranges: str) -> set[tuple[str, str]]:
