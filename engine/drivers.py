@@ -261,6 +261,11 @@ def expand(name: str, report: ReportData | None = None) -> list[Driver]:
     group = [d for d in reg.values() if d.group == name]
     if group:
         return group
+    from .calibration import adjustments
+
+    fixed = adjustments(report or load_report())
+    if name in fixed or any(name == f"{k}_{col}" for k, cols in fixed.items() for col in cols):
+        raise DriverError(f"'{name}' is a fixed report adjustment, not a driver (see docs/errata.md)")
     close = difflib.get_close_matches(name, list(reg) + sorted({d.group for d in reg.values()}), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     raise DriverError(f"unknown driver '{name}'{hint} (stmodel drivers lists them)")

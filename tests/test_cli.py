@@ -133,3 +133,9 @@ def test_errata_cannot_write_into_a_missing_folder(tmp_path):
     result = runner.invoke(app, ["errata", "-o", str(tmp_path / "nope" / "errata.md")])
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
+
+
+def test_a_fixed_adjustment_is_not_a_driver():
+    result = runner.invoke(app, ["value", "--set", "cash_unreconciled_2023F=0"])
+    assert result.exit_code == 2
+    assert "'cash_unreconciled_2023F' is a fixed report adjustment, not a driver" in result.stderr
