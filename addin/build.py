@@ -8,7 +8,6 @@ openpyxl cannot open an .xlam without dropping the ribbon, so the zip parts are 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -16,6 +15,8 @@ import zipfile
 from pathlib import Path
 
 import xlwings
+
+from workbook.files import WriteError, replacing
 
 from .vba import PROJECT_NAME, RIBBON_MODULE, UDF_MODULE, custom_ui, ribbon_module, udf_module
 
@@ -84,24 +85,14 @@ def _rewrite_parts(src: Path, dst: Path) -> None:
 def build_addin(output: Path) -> Path:
     """Write SenseTime.xlam at `output` (through a temporary file: never a half-written add-in)."""
     output = Path(output)
-    if not output.parent.is_dir():
-        raise AddinBuildError(f"{output}: folder {output.parent} does not exist")
     if not TEMPLATE.is_file():
         raise AddinBuildError(f"xlwings' add-in template is missing ({TEMPLATE})")
-    with tempfile.TemporaryDirectory(prefix="stmodel-addin-") as tmp:
-        work = Path(tmp) / f"{PROJECT_NAME}.xlam"
-        shutil.copyfile(TEMPLATE, work)
-        _set_vba(work)
-        final = Path(tmp) / "out.xlam"
-        _rewrite_parts(work, final)
-        try:
-            fd, partial = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-            os.close(fd)
-            shutil.copyfile(final, partial)
-            os.replace(partial, output)
-        except OSError as e:
-            raise AddinBuildError(f"{output}: cannot write ({e.strerror})") from None
-        finally:
-            if "partial" in locals():
-                Path(partial).unlink(missing_ok=True)
+    try:
+        with replacing(output) as final, tempfile.TemporaryDirectory(prefix="stmodel-addin-") as tmp:
+            work = Path(tmp) / f"{PROJECT_NAME}.xlam"
+            shutil.copyfile(TEMPLATE, work)
+            _set_vba(work)
+            _rewrite_parts(work, final)
+    except WriteError as e:
+        raise AddinBuildError(str(e)) from None
     return output

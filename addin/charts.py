@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from engine.simulate import Simulation
+from workbook.files import WriteError, replacing
 
 
 class ChartError(RuntimeError):
@@ -26,9 +25,8 @@ def write_histogram(sim: Simulation, path: Path) -> Path:
         raise ChartError("matplotlib is not installed: pip install matplotlib") from None
     import engine
 
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise ChartError(f"{path}: folder {path.parent} does not exist")
+    if not np.isfinite(sim.target_price).all():
+        raise ChartError("some scenarios have no finite target price")
     base = engine.base_values()
     last = float(base["last_price"])
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
@@ -47,14 +45,11 @@ def write_histogram(sim: Simulation, path: Path) -> Path:
     ax.set_title(f"SenseTime (20 HK): target price over {sim.n:,} scenarios (seed {sim.seed})")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        with replacing(Path(path), suffix=".png") as tmp:
+            fig.savefig(tmp, format="png")
+    except WriteError as e:
+        raise ChartError(str(e)) from None
     finally:
         plt.close(fig)
-        Path(tmp).unlink(missing_ok=True)
-    if not np.isfinite(sim.target_price).all():
-        raise ChartError("some scenarios have no finite target price")
-    return path
+    return Path(path)

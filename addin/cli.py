@@ -6,9 +6,7 @@ Bad input ends with one line on stderr naming what was wrong and exit code 2, ne
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -454,20 +452,13 @@ def simulate(
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, then rename: never a half-written file."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        fail(f"{path}: folder {folder} does not exist")
+    from workbook.files import WriteError, replacing
+
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        fail(f"{path}: cannot write in {folder} ({e.strerror})")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        fail(f"{path}: cannot write ({e.strerror})")
+        with replacing(path) as tmp:
+            tmp.write_bytes(data)
+    except WriteError as e:
+        fail(str(e))
 
 
 def main() -> None:

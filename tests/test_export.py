@@ -131,6 +131,7 @@ def test_a_copy_with_errors_is_refused_unless_forced(source, tmp_path):
         export_analyst_copy(broken, out)
     assert any(f.rule == "hardcode" for f in refused.value.findings)
     assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.xlsx"]  # no draft left behind
     result = CliRunner().invoke(app, ["export", str(broken), "-o", str(out)])
     assert result.exit_code == 1 and "hardcode" in result.stdout and not out.exists()
     forced = CliRunner().invoke(app, ["export", str(broken), "-o", str(out), "--force"])

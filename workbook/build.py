@@ -7,8 +7,6 @@ Nothing here computes a model number: values come from the engine only to check 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -28,6 +26,7 @@ from engine.scenarios import load_scenarios
 from engine.sensitivity import default_axes
 
 from . import styles as st
+from .files import WriteError, replacing
 from .layout import (
     ASSUMPTIONS,
     BEAR_COL,
@@ -705,23 +704,11 @@ def build_workbook(model: Model | None = None) -> Workbook:
 
 def save_atomic(wb: Workbook, path: Path) -> None:
     """Save through a temporary file in the target folder, then rename: no half-written workbook."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise BuildError(f"{path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise BuildError(f"{path}: no permission to write in {folder}")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise BuildError(f"{path}: cannot write in {folder} ({e.strerror})") from None
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except OSError as e:
-        raise BuildError(f"{path}: cannot write ({e.strerror})") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        with replacing(path) as tmp:
+            wb.save(tmp)
+    except WriteError as e:
+        raise BuildError(str(e)) from None
 
 
 __all__ = ["BuildError", "Builder", "build_workbook", "save_atomic"]

@@ -8,14 +8,13 @@ some of our formatting, such as frozen panes), the results are written into our 
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from .files import replacing
 from .recalc import recalculated_values
 from .verify import ERROR_VALUES
 
@@ -55,32 +54,26 @@ def fill_cached_values(path: Path, timeout: float = 120.0) -> int:
     """Recalculate `path` in LibreOffice and store each formula's result in it; returns the count."""
     values = recalculated_values(path, timeout)
     filled = 0
-    with zipfile.ZipFile(path) as zin:
+    with zipfile.ZipFile(path) as zin, replacing(path) as tmp:
         parts = {v: k for k, v in _sheet_parts(zin).items()}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
-                for info in zin.infolist():
-                    data = zin.read(info.filename)
-                    sheet = parts.get(info.filename)
-                    if sheet is not None and sheet in values.sheetnames:
-                        ws = values[sheet]
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info.filename)
+                sheet = parts.get(info.filename)
+                if sheet is not None and sheet in values.sheetnames:
+                    ws = values[sheet]
 
-                        def fill(m: re.Match[str], ws: Any = ws) -> str:
-                            nonlocal filled
-                            cached = _value_xml(ws[m.group("ref")].value)
-                            if cached is None:
-                                return m.group(0)
-                            kind, text = cached
-                            attrs = re.sub(r'\s+t="[^"]*"', "", m.group("attrs"))
-                            type_attr = "" if kind == "n" else f' t="{kind}"'
-                            filled += 1
-                            return f'<c r="{m.group("ref")}"{attrs}{type_attr}><f>{m.group("f")}</f><v>{text}</v></c>'
+                    def fill(m: re.Match[str], ws: Any = ws) -> str:
+                        nonlocal filled
+                        cached = _value_xml(ws[m.group("ref")].value)
+                        if cached is None:
+                            return m.group(0)
+                        kind, text = cached
+                        attrs = re.sub(r'\s+t="[^"]*"', "", m.group("attrs"))
+                        type_attr = "" if kind == "n" else f' t="{kind}"'
+                        filled += 1
+                        return f'<c r="{m.group("ref")}"{attrs}{type_attr}><f>{m.group("f")}</f><v>{text}</v></c>'
 
-                        data = _CELL.sub(fill, data.decode()).encode()
-                    zout.writestr(info, data)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+                    data = _CELL.sub(fill, data.decode()).encode()
+                zout.writestr(info, data)
     return filled

@@ -9,8 +9,6 @@ recalculation. The auditor then checks the result; a copy with errors is not wri
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +28,8 @@ from .audit import (
     template,
 )
 from .audit import audit as run_audit
-from .build import save_atomic
 from .cached import fill_cached_values
+from .files import WriteError, replacing
 from .formulas import scan
 from .layout import COVER, ENGINE, make_layout
 from .natives import has_udf, native_formula
@@ -237,8 +235,6 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
     source, output = Path(source), Path(output)
     if output.suffix.lower() != ".xlsx":
         raise ExportError(f"{output}: the analyst copy must be an .xlsx file")
-    if not output.parent.is_dir():
-        raise ExportError(f"{output}: folder {output.parent} does not exist")
     try:
         check_container(source)
     except AuditError as e:
@@ -262,19 +258,18 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
     readme(wb)
     mark_analyst_copy(wb, source, blocks)
     protect(wb, password)
-    with tempfile.TemporaryDirectory(prefix="stmodel-export-") as tmp:
-        draft = Path(tmp) / "analyst-copy.xlsx"
-        save_atomic(wb, draft)
-        from .recalc import RecalcError
+    from .recalc import RecalcError
 
-        try:
-            fill_cached_values(draft)
-        except RecalcError as e:
-            raise ExportError(f"cached values: {e}") from None
-        findings = run_audit(draft)
-        if summary(findings)["error"] and not force:
-            raise ExportRefused(findings)
-        partial = output.with_name(f".{output.name}.partial")
-        shutil.copyfile(draft, partial)
-        partial.replace(output)
+    try:
+        with replacing(output, suffix=".xlsx") as draft:  # refused or failed: the draft goes, OUT is untouched
+            wb.save(draft)
+            try:
+                fill_cached_values(draft)
+            except RecalcError as e:
+                raise ExportError(f"cached values: {e}") from None
+            findings = run_audit(draft)
+            if summary(findings)["error"] and not force:
+                raise ExportRefused(findings)
+    except WriteError as e:
+        raise ExportError(str(e)) from None
     return findings

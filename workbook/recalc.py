@@ -16,6 +16,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
+from .files import WriteError, replacing
+
 _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -44,9 +46,16 @@ def recalculate(src: Path, dst: Path, timeout: float = 120.0) -> Path:
     src = Path(src)
     if not src.is_file():
         raise RecalcError(f"{src}: no such file")
-    dst = Path(dst)
-    if not dst.parent.is_dir():
-        raise RecalcError(f"{dst}: folder {dst.parent} does not exist")
+    try:
+        with replacing(Path(dst)) as target:
+            _convert(src, target, timeout)
+    except WriteError as e:
+        raise RecalcError(str(e)) from None
+    return Path(dst)
+
+
+def _convert(src: Path, target: Path, timeout: float) -> None:
+    """LibreOffice's recalculated copy of `src`, written to `target`."""
     with tempfile.TemporaryDirectory(prefix="stmodel-lo-") as tmp:
         profile = Path(tmp) / "profile"
         (profile / "user").mkdir(parents=True)
@@ -78,14 +87,7 @@ def recalculate(src: Path, dst: Path, timeout: float = 120.0) -> Path:
         if not out.is_file() or out.stat().st_size == 0:
             detail = (proc.stderr or proc.stdout).strip().splitlines()
             raise RecalcError(f"{src}: LibreOffice wrote no output ({detail[-1] if detail else 'no message'})")
-        fd, tmp_dst = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            shutil.copyfile(out, tmp_dst)
-            os.replace(tmp_dst, dst)
-        finally:
-            Path(tmp_dst).unlink(missing_ok=True)
-    return dst
+        shutil.copyfile(out, target)
 
 
 def recalculated_values(src: Path, timeout: float = 120.0) -> Workbook:
