@@ -16,7 +16,8 @@ from pathlib import Path
 
 import xlwings
 
-from workbook.files import WriteError, replacing
+from engine.errors import StmodelError
+from engine.files import WriteError, replacing
 
 from .vba import PROJECT_NAME, RIBBON_MODULE, UDF_MODULE, custom_ui, ribbon_module, udf_module
 
@@ -27,7 +28,7 @@ CONFIG_SHEET = f"{PROJECT_NAME}.conf"
 CONFIG_VALUES = {"UDF Modules": "udfs"}
 
 
-class AddinBuildError(RuntimeError):
+class AddinBuildError(StmodelError):
     """The add-in could not be built; the message says why."""
 
 
@@ -45,7 +46,6 @@ def _set_vba(path: Path) -> None:
         if old not in source:
             raise AddinBuildError(f"{TEMPLATE.name}: the xlwings module has no '{old}' line")
         book.set_module("xlwings", source.replace(old, f'Public Const PROJECT_NAME As String = "{PROJECT_NAME}"'))
-        problems = book.validate()
         book.save()
     with ExcelFile(path) as book:
         problems = book.validate()

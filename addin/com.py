@@ -16,16 +16,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def _module(name: str, **attributes: object) -> types.ModuleType:
+    """A module object holding `attributes`, set through its namespace: ModuleType declares none of them."""
+    module = types.ModuleType(name)
+    vars(module).update(attributes)
+    return module
+
+
 def _modules() -> dict[str, types.ModuleType]:
-    pythoncom = types.ModuleType("pythoncom")
-    pythoncom.__stand_in__ = True  # type: ignore[attr-defined]
-    pythoncom.CoInitialize = lambda: None  # type: ignore[attr-defined]
-    pywintypes = types.ModuleType("pywintypes")
-    pywintypes.com_error = type("com_error", (Exception,), {})  # type: ignore[attr-defined]
-    win32com = types.ModuleType("win32com")
-    client = types.ModuleType("win32com.client")
-    client.Dispatch = lambda *a, **k: None  # type: ignore[attr-defined]
-    win32com.client = client  # type: ignore[attr-defined]
+    pythoncom = _module("pythoncom", __stand_in__=True, CoInitialize=lambda: None)
+    pywintypes = _module("pywintypes", com_error=type("com_error", (Exception,), {}))
+    client = _module("win32com.client", Dispatch=lambda *a, **k: None)
+    win32com = _module("win32com", client=client)
     return {"pythoncom": pythoncom, "pywintypes": pywintypes, "win32com": win32com, "win32com.client": client}
 
 

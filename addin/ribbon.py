@@ -40,7 +40,9 @@ def _saved_copy(book: Any, folder: str) -> Path:
 
 
 def _refresh(book: Any) -> str:
-    from .refresh import XlwingsBook, refresh
+    from workbook.refresh import refresh
+
+    from .xlbook import XlwingsBook
 
     v = refresh(XlwingsBook(book))
     return f"Engine: target price HK${v['target_price']:.2f}, upside {v['upside_pct']:.1f}%, {v['rating']}."

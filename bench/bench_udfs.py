@@ -17,12 +17,14 @@ import engine
 import udfs
 from udfs import cache
 
+Rows = list[list[float | str]]  # a two-column range as xlwings passes it: driver name, value
+
 
 def main() -> None:
-    full = [[name, value] for name, value in engine.base_values().items()]
-    small = [["premium", 0.4]]
+    full: Rows = [[name, value] for name, value in engine.base_values().items()]
+    small: Rows = [["premium", 0.4]]
     udfs.ST_TARGET(full)  # import and compile once
-    results = {}
+    results: dict[str, tuple[float, float]] = {}
     for label, drivers in ((f"whole Drivers range ({len(full)} rows)", full), ("one override", small)):
         udfs.ST_TARGET(drivers)
         n = 20_000
@@ -30,7 +32,7 @@ def main() -> None:
         for _ in range(n):
             udfs.ST_TARGET(drivers)
         warm = (time.perf_counter() - t) / n
-        cold = []
+        cold: list[float] = []
         for i in range(300):
             changed = [row[:] for row in drivers]
             changed[0][1] = 0.4 + (i + 1) * 1e-6 if changed[0][0] == "premium" else changed[0][1]
@@ -41,10 +43,10 @@ def main() -> None:
             cold.append(time.perf_counter() - t)
         results[label] = (warm, statistics.median(cold))
     print(f"cache: {cache.stats}")
-    for label, (warm, cold) in results.items():
-        print(f"ST_TARGET, {label}: warm {warm * 1e6:7.1f} us (target < 50 us)")
-        print(f"   cold {cold * 1e3:6.2f} ms (target < 5 ms)")
-        print(f"   ratio cold / warm: {cold / warm:7.0f}x")
+    for label, (warm_s, cold_s) in results.items():
+        print(f"ST_TARGET, {label}: warm {warm_s * 1e6:7.1f} us (target < 50 us)")
+        print(f"   cold {cold_s * 1e3:6.2f} ms (target < 5 ms)")
+        print(f"   ratio cold / warm: {cold_s / warm_s:7.0f}x")
 
 
 if __name__ == "__main__":

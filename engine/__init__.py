@@ -6,12 +6,19 @@
 >>> result.frame("Income Statement")        # a pandas DataFrame
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .drivers import Driver, DriverError, base_values, drivers, resolve
 from .errata import Erratum, load_errata, render_markdown
 from .model import Model, compile_model, evaluate
 from .report import ReportData, ReportDataError, load_report
 from .result import Result, run
 from .tables import PEERS_TITLE, TABLE_TITLES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __version__ = "0.1.0"
 
@@ -37,6 +44,6 @@ __all__ = [
 ]
 
 
-def table(title: str, overrides: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+def table(title: str, overrides: dict[str, object] | None = None) -> pd.DataFrame:
     """A report table as a DataFrame (rows = line items, columns = years)."""
     return run(overrides).frame(title)

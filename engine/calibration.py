@@ -12,7 +12,11 @@ amount, recorded with its evidence in `engine/data/errata.toml`.
 
 from __future__ import annotations
 
-from functools import cache
+import functools
+import operator
+from collections.abc import Callable, Mapping
+from functools import cache, reduce
+from typing import Any
 
 from .expr import INPUT
 from .lines import FCST, HIST, SEGMENTS, YEARS
@@ -70,48 +74,82 @@ def _prev(col: str) -> str:
     return YEARS[YEARS.index(col) - 1]
 
 
+# How a forecast driver's base is implied (`implied` of engine/data/drivers.toml): one function per
+# kind, each the inverse of its line's definition applied to the printed figures of one column.
+SOURCE = "implied from the report's forecast tables (engine/calibration.py)"
+DENOMINATORS = ("revenue", "cost_of_sales")
+TABLE_KINDS: dict[str, tuple[str, ...]] = {  # kind -> its keys besides `kind` (`sign` may be left out)
+    "growth": ("table", "row"),
+    "ratio": ("numerator", "denominator"),
+    "days": ("table", "row", "sign", "denominator"),
+    "printed": ("table", "row", "sign"),
+}
+
+
+def _cell(p: Printed, cell: Mapping[str, Any], col: str) -> float:
+    value = p.get(cell["table"], cell["row"], col)
+    return -value if cell.get("sign", 1) == -1 else value
+
+
+def _denominator(p: Printed, spec: Mapping[str, Any], col: str) -> float:
+    return p.revenue(col) if spec["denominator"] == "revenue" else -p.cogs(col)
+
+
+def _growth(p: Printed, spec: Mapping[str, Any], col: str) -> float:
+    return p.get(spec["table"], spec["row"], col) / p.get(spec["table"], spec["row"], _prev(col)) - 1
+
+
+def _ratio(p: Printed, spec: Mapping[str, Any], col: str) -> float:
+    return reduce(operator.add, (_cell(p, c, col) for c in spec["numerator"])) / _denominator(p, spec, col)
+
+
+def _days(p: Printed, spec: Mapping[str, Any], col: str) -> float:
+    return _cell(p, spec, col) / _denominator(p, spec, col) * float(p.report.valuation["days_per_year"])
+
+
+def _printed(p: Printed, spec: Mapping[str, Any], col: str) -> float:
+    return _cell(p, spec, col)
+
+
+_KIND_FUNCTIONS = {"growth": _growth, "ratio": _ratio, "days": _days, "printed": _printed}
+
+
+def table_spec_problem(spec: Mapping[str, Any]) -> str | None:
+    """What is wrong with a table-implied spec (None if nothing), so a bad record fails on load."""
+    if spec["kind"] == "ratio":
+        cells = spec["numerator"]
+        if not isinstance(cells, list) or not cells:
+            return "numerator: expected a list of { table, row } cells"
+    else:
+        cells = [{k: v for k, v in spec.items() if k in ("table", "row", "sign")}]
+    for cell in cells:
+        if not isinstance(cell, dict) or not all(isinstance(cell.get(k), str) for k in ("table", "row")):
+            return f"expected text 'table' and 'row', got {cell!r}"
+        sign = cell.get("sign", 1)
+        if set(cell) - {"table", "row", "sign"} or isinstance(sign, bool) or sign not in (1, -1):
+            return f"a cell has a table, a row and an optional sign of 1 or -1, got {cell!r}"
+    if "denominator" in spec and spec["denominator"] not in DENOMINATORS:
+        return f"denominator: expected one of {', '.join(DENOMINATORS)}, got {spec['denominator']!r}"
+    return None
+
+
+def implied_by_tables(spec: Mapping[str, Any], report: ReportData) -> dict[str, float]:
+    """A forecast driver's base value per forecast column, from its `implied` spec."""
+    for cell in spec.get("numerator", [spec]):
+        if cell["table"] not in report.tables:
+            raise KeyError(f"the report has no table '{cell['table']}'")
+    p = Printed(report)
+    fn = _KIND_FUNCTIONS[spec["kind"]]
+    return {c: float(fn(p, spec, c)) for c in FCST}
+
+
 @cache
 def forecast_drivers(report: ReportData | None = None) -> dict[str, dict[str, float]]:
     """Per-year driver base values: {driver: {column: value}} for the forecast columns."""
-    p = Printed(report or load_report())
-    days = float((report or load_report()).valuation["days_per_year"])
-    out: dict[str, dict[str, float]] = {}
+    from .drivers import load_records  # the records live with the registry, which imports this module
 
-    def put(name: str, fn) -> None:  # type: ignore[no-untyped-def]
-        out[name] = {c: float(fn(c)) for c in FCST}
-
-    for key, label in SEGMENTS:
-        put(f"{key}_growth", lambda c, lab=label: p.seg(lab, c) / p.seg(lab, _prev(c)) - 1)
-    put("gross_margin", lambda c: p.IS("Gross Profit", c) / p.revenue(c))
-    put(
-        "opex_ratio",
-        lambda c: (-p.IS("Other Opng (Exp)/Inc", c) - p.CF("Dep. & Amort.", c)) / p.revenue(c),
-    )
-    for name, label in (
-        ("other_non_opg", "Other Non Opg (Exp)/Inc"),
-        ("associates", "Associates & JV Inc"),
-        ("net_interest", "Net Interest (Exp)/Inc"),
-        ("dividend_income", "Dividend Income"),
-        ("exceptional", "Exceptional Gain/(Loss)"),
-        ("tax", "Tax"),
-        ("minority_interest", "Minority Interest"),
-        ("preference_dividend", "Preference Dividend"),
-    ):
-        put(name, lambda c, lab=label: p.IS(lab, c))
-    put("dep_amort", lambda c: p.CF("Dep. & Amort.", c))
-    put("capex", lambda c: -p.CF("Capital Exp.(net)", c))
-    put("debtor_days", lambda c: p.BS("Debtors", c) / p.revenue(c) * days)
-    put("inventory_days", lambda c: p.BS("Inventory", c) / -p.cogs(c) * days)
-    put("creditor_days", lambda c: p.BS("Creditors", c) / -p.cogs(c) * days)
-    for name, label in (
-        ("other_current_assets", "Other Current Assets"),
-        ("other_current_liab", "Other Current Liab"),
-        ("short_term_debt", "ST Debt"),
-        ("long_term_debt", "LT Debt"),
-    ):
-        put(name, lambda c, lab=label: p.BS(lab, c))
-    put("capital_issues", lambda c: p.CF("Capital Issues", c))
-    return out
+    report = report or load_report()
+    return {r.name: implied_by_tables(r.implied, report) for r in load_records() if r.implied["kind"] in TABLE_KINDS}
 
 
 @cache
@@ -120,7 +158,7 @@ def adjustments(report: ReportData | None = None) -> dict[str, dict[str, float]]
     p = Printed(report or load_report())
     out: dict[str, dict[str, float]] = {}
 
-    def put(name: str, fn, cols: tuple[str, ...] = FCST) -> None:  # type: ignore[no-untyped-def]
+    def put(name: str, fn: Callable[[str], float], cols: tuple[str, ...] = FCST) -> None:
         out[name] = {c: float(fn(c)) for c in cols}
 
     # EBITDA: no combination of printed lines gives it; the residual is carried, every year.
@@ -150,7 +188,7 @@ def adjustments(report: ReportData | None = None) -> dict[str, dict[str, float]]
         ("other_financing_cf", "Other Financing CF"),
         ("currency_adj", "Currency Adjustments"),
     ):
-        put(name, lambda c, lab=label: p.CF(lab, c))
+        put(name, functools.partial(p.CF, label))
     put(
         "wc_unlinked",
         lambda c: p.CF("Chg in Wkg.Cap.", c) - (p.non_cash_wc(_prev(c)) - p.non_cash_wc(c)),
@@ -183,7 +221,7 @@ def adjustments(report: ReportData | None = None) -> dict[str, dict[str, float]]
         ("other_lt_assets", "Other LT Assets"),
         ("other_lt_liab", "Other LT Liabilities"),
     ):
-        put(name, lambda c, lab=label: p.BS(lab, c))
+        put(name, functools.partial(p.BS, label))
     return out
 
 

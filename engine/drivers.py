@@ -2,27 +2,34 @@
 
 A per-year driver is named `<name>_<column>` (`smart_auto_growth_2024F`); setting `<name>` sets
 every forecast year at once. Rates are fractions (0.40, not 40). Names are valid Excel defined
-names, so the workbook can use them as they are.
+names, so the workbook can use them as they are. Every driver is one record of
+`engine/data/drivers.toml` (unit, meaning, bounds, where its base comes from): the registry, the
+calibration and the driver table of docs/model.md are all built from those records.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import Any
 
-from .calibration import forecast_drivers
-from .lines import FCST
-from .report import ReportData, load_report
+from .calibration import SOURCE, TABLE_KINDS, adjustments, implied_by_tables, table_spec_problem
+from .errors import StmodelError
+from .report import DATA_DIR, Peer, ReportData, ReportDataError, load_report, load_toml
 
 DriverValue = float | str
 
 
-class DriverError(ValueError):
+class DriverError(StmodelError, ValueError):
     """A driver name or value that cannot be used; the message names it and says what is expected."""
+
+
+class UnknownDriverError(DriverError):
+    """A name that is neither a driver nor a per-year group of drivers."""
 
 
 @dataclass(frozen=True)
@@ -64,211 +71,196 @@ class Driver:
         return number
 
 
-# Per-year forecast drivers: name -> (unit, meaning, bounds)
-_FORECAST: dict[str, tuple[str, str, dict[str, object]]] = {
-    "smart_business_growth": ("fraction", "Smart Business revenue growth", {"minimum": -1.0, "maximum": 10.0}),
-    "smart_city_growth": ("fraction", "Smart City revenue growth", {"minimum": -1.0, "maximum": 10.0}),
-    "smart_life_growth": ("fraction", "Smart Life revenue growth", {"minimum": -1.0, "maximum": 10.0}),
-    "smart_auto_growth": ("fraction", "Smart Auto revenue growth", {"minimum": -1.0, "maximum": 10.0}),
-    "gross_margin": ("fraction", "Gross profit over revenue", {"maximum": 1.0}),
-    "opex_ratio": ("fraction", "Operating expenses excluding D&A over revenue", {}),
-    "other_non_opg": ("RMB m", "Other non-operating income (expense)", {}),
-    "associates": ("RMB m", "Share of associates' and JVs' profit", {}),
-    "net_interest": ("RMB m", "Net interest income (expense)", {}),
-    "dividend_income": ("RMB m", "Dividend income", {}),
-    "exceptional": ("RMB m", "Exceptional gain (loss)", {}),
-    "tax": ("RMB m", "Tax credit (charge) in the P&L", {}),
-    "minority_interest": ("RMB m", "Minorities' share of profit (negative: of the loss)", {}),
-    "preference_dividend": ("RMB m", "Preference dividend, paid in cash", {}),
-    "dep_amort": ("RMB m", "Depreciation and amortisation (in operating expenses)", {}),
-    "capex": ("RMB m", "Capital expenditure, net (a positive spend)", {}),
-    "debtor_days": ("days", "Closing debtors over revenue x 365", {"minimum": 0.0}),
-    "inventory_days": ("days", "Closing inventory over cost of goods sold x 365", {"minimum": 0.0}),
-    "creditor_days": ("days", "Closing creditors over cost of goods sold x 365", {"minimum": 0.0}),
-    "other_current_assets": ("RMB m", "Other current assets, closing balance", {}),
-    "other_current_liab": ("RMB m", "Other current liabilities, closing balance", {}),
-    "short_term_debt": ("RMB m", "Short-term debt, closing balance", {"minimum": 0.0}),
-    "long_term_debt": ("RMB m", "Long-term debt, closing balance", {"minimum": 0.0}),
-    "capital_issues": ("RMB m", "Shares issued for cash", {}),
+# The records of engine/data/drivers.toml (see its header for the format).
+DRIVERS_FILE = DATA_DIR / "drivers.toml"
+KINDS = ("forecast", "market", "valuation", "peer")
+_REPORT_KINDS: dict[str, tuple[str, ...]] = {  # implied kind -> its keys besides `kind`
+    "market": ("key", "divided_by"),
+    "report": ("key",),
+    "constant": ("value",),
+    "peer": ("field",),
 }
+_OPTIONAL = {"sign", "divided_by"}
+_TEXT = ("unit", "meaning", "source")
+_BOUNDS = ("positive", "minimum", "maximum", "choices")
 
-_MARKET_BOUNDS: dict[str, dict[str, object]] = {
-    "last_price": {"positive": True},
-    "shares_m": {"positive": True},
-    "eps_shares_m": {"positive": True},
-    "usdcny": {"positive": True},
-    "premium": {"minimum": -1.0},
-}
+
+@dataclass(frozen=True)
+class Record:
+    """One [[driver]] or [[peer_driver]] record; text fields may hold `{...}` filled from the report."""
+
+    name: str
+    kind: str
+    implied: dict[str, Any]
+    texts: dict[str, str]  # unit, meaning, source as given (a missing one comes from `implied`)
+    bounds: dict[str, Any]
+    per_peer: bool = False
+    local_units: dict[str, str] | None = None  # [currency_units], for a peer record's {local_unit}
+
+
+def _record(r: Any, where: str, local_units: dict[str, str] | None) -> Record:
+    def bad(problem: str) -> ReportDataError:
+        return ReportDataError(f"{where}: {problem}")
+
+    if not isinstance(r, dict) or not isinstance(r.get("name"), str):
+        raise bad("expected a table with a text 'name'")
+    where = f"{where} '{r['name']}'"
+    if unknown := set(r) - {"name", "kind", "implied", *_TEXT, *_BOUNDS}:
+        raise bad(f"unknown key(s) {', '.join(sorted(unknown))}")
+    if r.get("kind") not in KINDS:
+        raise bad(f"kind: expected one of {', '.join(KINDS)}, got {r.get('kind')!r}")
+    for key in _TEXT:
+        if key in r and not isinstance(r[key], str):
+            raise bad(f"{key}: expected text, got {r[key]!r}")
+    bounds = {k: r[k] for k in _BOUNDS if k in r}
+    if not isinstance(bounds.get("positive", False), bool):
+        raise bad("positive: expected true or false")
+    for key in ("minimum", "maximum"):
+        if key in bounds:
+            if isinstance(bounds[key], bool) or not isinstance(bounds[key], int | float):
+                raise bad(f"{key}: expected a number, got {bounds[key]!r}")
+            bounds[key] = float(bounds[key])
+    if "choices" in bounds:
+        if not (isinstance(bounds["choices"], list) and all(isinstance(c, str) for c in bounds["choices"])):
+            raise bad("choices: expected a list of text")
+        bounds["choices"] = tuple(bounds["choices"])
+    implied = r.get("implied")
+    kinds = {**TABLE_KINDS, **_REPORT_KINDS}
+    if not isinstance(implied, dict) or implied.get("kind") not in kinds:
+        raise bad(f"implied.kind: expected one of {', '.join(kinds)}")
+    keys = kinds[implied["kind"]]
+    if unknown := set(implied) - {"kind", *keys}:
+        raise bad(f"implied: unknown key(s) {', '.join(sorted(unknown))}")
+    if missing := [k for k in keys if k not in implied and k not in _OPTIONAL]:
+        raise bad(f"implied: missing key(s) {', '.join(missing)}")
+    if implied["kind"] in TABLE_KINDS and (problem := table_spec_problem(implied)):
+        raise bad(f"implied: {problem}")
+    constant = implied.get("value", "")
+    if implied["kind"] == "constant" and (isinstance(constant, bool) or not isinstance(constant, str | int | float)):
+        raise bad(f"implied.value: expected a number or text, got {implied['value']!r}")
+    texts = {k: r[k] for k in _TEXT if k in r}
+    return Record(r["name"], r["kind"], implied, texts, bounds, local_units is not None, local_units)
+
+
+@cache
+def load_records(path: Path = DRIVERS_FILE) -> tuple[Record, ...]:
+    """The driver records in file order, checked, so that a bad record fails before any driver is built."""
+    raw = load_toml(path)
+    if not isinstance(raw.get("driver"), list) or not isinstance(raw.get("peer_driver", []), list):
+        raise ReportDataError(f"{path.name}: expected [[driver]] and [[peer_driver]] records")
+    units = raw.get("currency_units", {})
+    if not (isinstance(units, dict) and all(isinstance(v, str) for v in units.values())):
+        raise ReportDataError(f"{path.name}: [currency_units]: expected text per currency")
+    peers = raw.get("peer_driver", [])
+    records = [_record(r, f"{path.name}: driver[{i}]", None) for i, r in enumerate(raw["driver"])]
+    return (*records, *(_record(r, f"{path.name}: peer_driver[{i}]", units) for i, r in enumerate(peers)))
+
+
+def _implied(spec: dict[str, Any], report: ReportData, peer: Peer | None) -> tuple[Any, dict[str, str]]:
+    """A record's base (a value, or {column: value} per year) and the texts its source supplies."""
+    kind = spec["kind"]
+    if kind in TABLE_KINDS:
+        return implied_by_tables(spec, report), {"source": SOURCE}
+    if kind == "market":
+        if missing := {spec["key"], spec.get("divided_by", spec["key"])} - set(report.market):
+            raise KeyError(f"report.toml has no [market.{min(missing)}]")
+        d = report.market[spec["key"]]
+        value = d.value / report.market[spec["divided_by"]].value if "divided_by" in spec else d.value
+        return value, {"unit": d.unit, "meaning": d.meaning, "source": d.source}
+    if kind == "report":
+        section, _, key = spec["key"].partition(".")
+        sections = {"valuation": report.valuation, "rating": report.rating}
+        if key not in sections.get(section, {}):
+            raise KeyError(f"report.toml has no [valuation] or [rating] key '{spec['key']}'")
+        return float(sections[section][key]), {}
+    if kind == "constant":
+        return spec["value"], {}
+    if peer is None:
+        raise KeyError("a 'peer' base needs a [[peer_driver]] record")
+    title = report.peers_meta.get("title", "")
+    return getattr(peer, spec["field"]), {"source": f"{title} / {peer.name} (line {peer.line})"}
+
+
+def _expand(rec: Record, report: ReportData, peer: Peer | None = None) -> list[Driver]:
+    """The drivers of one record: one, or one per column when its base is per year."""
+    base, supplied = _implied(rec.implied, report, peer)
+    ctx: dict[str, Any] = {"valuation": report.valuation, "rating": report.rating, "market": report.market}
+    if peer is not None:
+        ctx |= {"peer": peer, "local_unit": (rec.local_units or {}).get(peer.currency, peer.currency)}
+
+    def fill(key: str, **extra: str) -> str:
+        if key in rec.texts:
+            return rec.texts[key].format_map(ctx | extra)
+        if key not in supplied:
+            raise KeyError(f"no {key} given, and its base supplies none")
+        return supplied[key]
+
+    group, unit, source = rec.name.format_map(ctx), fill("unit"), fill("source")
+    if not isinstance(base, dict):
+        return [Driver(group, group, None, unit, fill("meaning"), base, rec.kind, source=source, **rec.bounds)]
+    out = []
+    for col, value in base.items():
+        own = "{column}" in rec.texts.get("meaning", "")
+        meaning = fill("meaning", column=col) if own else f"{fill('meaning')}, {col}"
+        out.append(Driver(f"{group}_{col}", group, col, unit, meaning, value, rec.kind, source=source, **rec.bounds))
+    return out
+
+
+def expanded(report: ReportData, records: tuple[Record, ...] | None = None) -> list[tuple[Record, list[Driver]]]:
+    """Each record with its drivers, in registry order: [[driver]] records, then peer by peer."""
+    records = load_records() if records is None else records
+    jobs: list[tuple[Record, Peer | None]] = [(r, None) for r in records if not r.per_peer]
+    jobs += [(r, peer) for peer in report.peers for r in records if r.per_peer]
+    out = []
+    for rec, peer in jobs:
+        try:
+            out.append((rec, _expand(rec, report, peer)))
+        except (KeyError, AttributeError, IndexError, ValueError) as e:
+            detail = e.args[0] if isinstance(e, KeyError) and e.args else e
+            raise ReportDataError(f"{DRIVERS_FILE.name}: driver '{rec.name}': {detail}") from None
+    return out
+
+
+def build_registry(report: ReportData, records: tuple[Record, ...] | None = None) -> dict[str, Driver]:
+    """Every driver by name, from the records; two records naming one driver are refused."""
+    out: dict[str, Driver] = {}
+    for _, ds in expanded(report, records):
+        for d in ds:
+            if d.name in out:
+                raise ReportDataError(f"{DRIVERS_FILE.name}: driver '{d.name}' is defined twice")
+            out[d.name] = d
+    return out
 
 
 @cache
 def _registry(report: ReportData) -> dict[str, Driver]:
-    out: dict[str, Driver] = {}
-
-    def add(d: Driver) -> None:
-        out[d.name] = d
-
-    base = forecast_drivers(report)
-    for group, (unit, meaning, bounds) in _FORECAST.items():
-        for col in FCST:
-            add(
-                Driver(
-                    name=f"{group}_{col}",
-                    group=group,
-                    column=col,
-                    unit=unit,
-                    meaning=f"{meaning}, {col}",
-                    base=base[group][col],
-                    kind="forecast",
-                    source="implied from the report's forecast tables (engine/calibration.py)",
-                    **bounds,  # type: ignore[arg-type]
-                )
-            )
-    m = report.market
-    for name in ("premium", "usdcny", "last_price", "shares_m", "eps_shares_m"):
-        d = m[name]
-        add(Driver(name, name, None, d.unit, d.meaning, d.value, "market", source=d.source, **_MARKET_BOUNDS[name]))  # type: ignore[arg-type]
-    add(
-        Driver(
-            "hkdusd",
-            "hkdusd",
-            None,
-            "HK$ per US$",
-            "HK$ per US$, implied by the market cap line (HK$ m / US$ m)",
-            m["mkt_cap_hkd_m"].value / m["mkt_cap_usd_m"].value,
-            "market",
-            positive=True,
-            source=m["mkt_cap_hkd_m"].source,
-        )
-    )
-    add(
-        Driver(
-            "cap_basis",
-            "cap_basis",
-            None,
-            "choice",
-            "Which DBS rating thresholds apply: large or small cap",
-            "large",
-            "valuation",
-            choices=("large", "small"),
-            source="DBS rating definitions (line 1120)",
-        )
-    )
-    v, r = report.valuation, report.rating
-    for name, value, unit, meaning, bounds, src in (
-        (
-            "tp_rounding",
-            v["tp_rounding"],
-            "HK$",
-            "Step the target price is rounded to",
-            {"positive": True},
-            v["tp_rounding_note"],
-        ),
-        (
-            "days_per_year",
-            v["days_per_year"],
-            "days",
-            "Days in a year for turnover days",
-            {"positive": True},
-            "report convention",
-        ),
-        (
-            "buy_threshold_large",
-            r["buy_threshold_large"],
-            "fraction",
-            "BUY above this upside (large caps)",
-            {},
-            f"line {r['line_buy']}",
-        ),
-        (
-            "buy_threshold_small",
-            r["buy_threshold_small"],
-            "fraction",
-            "BUY above this upside (small caps)",
-            {},
-            f"line {r['line_buy']}",
-        ),
-        (
-            "fully_valued_threshold",
-            r["fully_valued_threshold"],
-            "fraction",
-            "FULLY VALUED below this upside",
-            {},
-            f"line {r['line_fully_valued']}",
-        ),
-    ):
-        add(Driver(name, name, None, unit, meaning, float(value), "valuation", source=src, **bounds))  # type: ignore[arg-type]
-    fx = {"HKD": "HK$", "CNY": "CNY", "USD": "US$"}
-    for peer in report.peers:
-        src = f"Valuation & Peers comparison / {peer.name} (line {peer.line})"
-        add(
-            Driver(
-                f"{peer.key}_price",
-                f"{peer.key}_price",
-                None,
-                fx[peer.currency],
-                f"{peer.name} share price (local)",
-                peer.price_local,
-                "peer",
-                positive=True,
-                source=src,
-            )
-        )
-        add(
-            Driver(
-                f"{peer.key}_mkt_cap",
-                f"{peer.key}_mkt_cap",
-                None,
-                "US$ m",
-                f"{peer.name} market cap",
-                peer.mkt_cap_usd_m,
-                "peer",
-                positive=True,
-                source=src,
-            )
-        )
-        for col, sales in peer.sales_usd_m.items():
-            add(
-                Driver(
-                    f"{peer.key}_sales_{col}",
-                    f"{peer.key}_sales",
-                    col,
-                    "US$ m",
-                    f"{peer.name} sales {col}",
-                    sales,
-                    "peer",
-                    positive=True,
-                    source=src,
-                )
-            )
-    return out
+    return build_registry(report)
 
 
 def drivers(report: ReportData | None = None) -> dict[str, Driver]:
-    """Every driver by name, in a stable order."""
-    return _registry(report or load_report())
+    """Every driver by name, in a stable order; a fresh dict, so callers cannot alter the cache."""
+    return dict(_registry(report or load_report()))
 
 
 def base_values(report: ReportData | None = None) -> dict[str, DriverValue]:
-    return {name: d.base for name, d in drivers(report).items()}
+    """Every driver's base value by name (a new dict each call, free to change)."""
+    return {name: d.base for name, d in _registry(report or load_report()).items()}
 
 
 def expand(name: str, report: ReportData | None = None) -> list[Driver]:
     """The drivers a name sets: itself, or every column of a per-year group."""
-    reg = drivers(report)
+    reg = _registry(report or load_report())
     if name in reg:
         return [reg[name]]
     group = [d for d in reg.values() if d.group == name]
     if group:
         return group
-    from .calibration import adjustments
-
     fixed = adjustments(report or load_report())
     if name in fixed or any(name == f"{k}_{col}" for k, cols in fixed.items() for col in cols):
         raise DriverError(f"'{name}' is a fixed report adjustment, not a driver (see docs/errata.md)")
     close = difflib.get_close_matches(name, list(reg) + sorted({d.group for d in reg.values()}), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    raise DriverError(f"unknown driver '{name}'{hint} (stmodel drivers lists them)")
+    raise UnknownDriverError(f"unknown driver '{name}'{hint}")
 
 
 def resolve(
@@ -281,14 +273,3 @@ def resolve(
         for d in expand(name, report):
             values[d.name] = d.check(raw)
     return values
-
-
-_ASSIGN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
-
-
-def parse_assignment(text: str) -> tuple[str, str]:
-    """Split 'NAME=VALUE' (as given to --set); the value stays text until the driver checks it."""
-    m = _ASSIGN.match(text)
-    if not m or m.group(2) == "":
-        raise DriverError(f"--set {text!r}: expected NAME=VALUE, e.g. premium=0.5")
-    return m.group(1), m.group(2)

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias, cast
 
 import numpy as np
 
-Value = np.ndarray | float | str
-Env = dict[tuple[str, str | None], Value]
+Value: TypeAlias = np.ndarray | float | str
+"""A line's or an input's value: an array over scenarios, a number, or a text ("BUY", "CASH")."""
+Num: TypeAlias = np.ndarray | float
+"""What arithmetic reads and returns: a `Value` that is not a text."""
+Env: TypeAlias = dict[tuple[str, str | None], Value]
+Inputs: TypeAlias = dict[str, Value]
+Compiled: TypeAlias = Callable[[Env, Inputs], Value]
 
 
 class ExcelContext(Protocol):
@@ -59,10 +64,10 @@ class Expr:
     def __neg__(self) -> Expr:
         return Neg(self)
 
-    def __gt__(self, other: ExprLike) -> Expr:  # type: ignore[override]
+    def __gt__(self, other: ExprLike) -> Expr:
         return Bin(">", self, lift(other))
 
-    def __lt__(self, other: ExprLike) -> Expr:  # type: ignore[override]
+    def __lt__(self, other: ExprLike) -> Expr:
         return Bin("<", self, lift(other))
 
     def eq(self, other: ExprLike) -> Expr:
@@ -211,17 +216,15 @@ def line_deps(expr: Expr, column: str | None, columns: tuple[str, ...]) -> set[t
     return out
 
 
-def input_names(expr: Expr, column: str | None) -> set[str]:
-    return {node.resolve(column) for node in expr.walk() if isinstance(node, Drv)}
-
-
 # ---------------------------------------------------------------- numpy reader
 
-_NP_OPS: dict[str, Callable[[Value, Value], Value]] = {
+_ARITH_OPS: dict[str, Callable[[Num, Num], Num]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
     "/": lambda a, b: np.divide(a, b),
+}
+_COMPARE_OPS: dict[str, Callable[[Value, Value], Value]] = {
     ">": lambda a, b: np.greater(a, b),
     "<": lambda a, b: np.less(a, b),
     "=": lambda a, b: np.equal(a, b),
@@ -242,7 +245,17 @@ def _if(cond: Value, a: Value, b: Value) -> Value:
     return np.where(cond, a, b)
 
 
-def compile_expr(expr: Expr, column: str | None, columns: tuple[str, ...]) -> Callable[[Env, dict[str, Value]], Value]:
+def _operand(f: Compiled) -> Callable[[Env, Inputs], Num]:
+    """`f` as an operand of arithmetic (+ - * /, unary -, AVERAGE).
+
+    Known from the line definitions, not checked per evaluation: text (ratings, "CASH", "NA", the
+    cap basis) is only ever compared with = or chosen by IF, never computed with, so a compiled
+    operand of arithmetic yields a number or an array.
+    """
+    return cast(Callable[[Env, Inputs], Num], f)
+
+
+def compile_expr(expr: Expr, column: str | None, columns: tuple[str, ...]) -> Compiled:
     """Turn a tree into a function of (line values, input values) for one column."""
     if isinstance(expr, Const):
         value = expr.value
@@ -254,20 +267,25 @@ def compile_expr(expr: Expr, column: str | None, columns: tuple[str, ...]) -> Ca
         name = expr.resolve(column)
         return lambda env, inputs: inputs[name]
     if isinstance(expr, Neg):
-        inner = compile_expr(expr.a, column, columns)
+        inner = _operand(compile_expr(expr.a, column, columns))
         return lambda env, inputs: -inner(env, inputs)
     if isinstance(expr, Bin):
-        op = _NP_OPS[expr.op]
         fa = compile_expr(expr.a, column, columns)
         fb = compile_expr(expr.b, column, columns)
+        if expr.op in _ARITH_OPS:
+            arith = _ARITH_OPS[expr.op]
+            na, nb = _operand(fa), _operand(fb)
+            return lambda env, inputs: arith(na(env, inputs), nb(env, inputs))
+        op = _COMPARE_OPS[expr.op]
         return lambda env, inputs: op(fa(env, inputs), fb(env, inputs))
     if isinstance(expr, Fn):
         fs = [compile_expr(a, column, columns) for a in expr.args]
         if expr.name == "ABS":
             return lambda env, inputs: np.abs(fs[0](env, inputs))
         if expr.name == "AVERAGE":
-            n = len(fs)
-            return lambda env, inputs: sum(f(env, inputs) for f in fs) / n
+            terms = [_operand(f) for f in fs]
+            n = len(terms)
+            return lambda env, inputs: sum(f(env, inputs) for f in terms) / n
         if expr.name == "IF":
             return lambda env, inputs: _if(fs[0](env, inputs), fs[1](env, inputs), fs[2](env, inputs))
         if expr.name == "MROUND":

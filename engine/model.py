@@ -7,14 +7,15 @@ never enter this path; `engine/tables.py` builds them from a finished result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 
 import numpy as np
 
 from .calibration import Printed, adjustments, historical_inputs
-from .expr import INPUT, Env, Expr, Value, compile_expr, line_deps
+from .expr import INPUT, Compiled, Env, Expr, Value, compile_expr, line_deps
 from .lines import COLUMNS, FCST, LINES, YEARS, Line, peer_lines
 from .report import ReportData, load_report
 
@@ -26,13 +27,10 @@ class Model:
     """The compiled model: its lines, the fixed inputs and the evaluation order."""
 
     report: ReportData
-    lines: dict[str, Line]
-    fixed: dict[str, float]  # adjustments, by `<name>_<column>`
-    typed: dict[Node, float | str]  # reported figures typed into INPUT cells
-    steps: tuple[tuple[Node, Callable[[Env, dict[str, Value]], Value]], ...]
-
-    def line(self, key: str) -> Line:
-        return self.lines[key]
+    lines: Mapping[str, Line]  # read-only views: the compiled model is cached and shared
+    fixed: Mapping[str, float]  # adjustments, by `<name>_<column>`
+    typed: Mapping[Node, float | str]  # reported figures typed into INPUT cells
+    steps: tuple[tuple[Node, Compiled], ...]
 
 
 def all_lines(report: ReportData) -> tuple[Line, ...]:
@@ -89,8 +87,9 @@ def compile_model(report: ReportData | None = None) -> Model:
     report = report or load_report()
     lines = all_lines(report)
     defs = _definitions(lines)
-    typed = historical_inputs(report)
-    steps = []
+    # Keyed by Node like every (line, column) of the model, though a typed figure always has a column.
+    typed: dict[Node, float | str] = {node: value for node, value in historical_inputs(report).items()}
+    steps: list[tuple[Node, Compiled]] = []
     for node in _order(defs):
         expr = defs[node]
         if expr is INPUT:
@@ -98,12 +97,13 @@ def compile_model(report: ReportData | None = None) -> Model:
         steps.append((node, compile_expr(expr, node[1], COLUMNS)))
     fixed = {f"{name}_{col}": v for name, cols in adjustments(report).items() for col, v in cols.items()}
     fixed["ps_row_usdcny"] = float(report.valuation["ps_row_usdcny"])
-    model = Model(report, {line.key: line for line in lines}, fixed, typed, tuple(steps))
-    _close_on_model_values(model)
-    return model
+    by_key = MappingProxyType({line.key: line for line in lines})
+    draft = Model(report, by_key, MappingProxyType(fixed), MappingProxyType(typed), tuple(steps))
+    fixed.update(_closing_adjustments(draft))
+    return Model(report, by_key, MappingProxyType(fixed), MappingProxyType(typed), tuple(steps))
 
 
-def _close_on_model_values(model: Model) -> None:
+def _closing_adjustments(model: Model) -> dict[str, float]:
     """Re-take the two balance-sheet adjustments on the model's own flows.
 
     The report's subtotals are rounded independently (2023F Operating Profit is one less than
@@ -115,13 +115,15 @@ def _close_on_model_values(model: Model) -> None:
 
     env = evaluate(base_values(model.report), model)
     p = Printed(model.report)
+    out: dict[str, float] = {}
     for col in FCST:
         prev = YEARS[YEARS.index(col) - 1]
         cash_move = p.BS("Cash & ST Invt", col) - p.BS("Cash & ST Invt", prev)
-        model.fixed[f"cash_unreconciled_{col}"] = cash_move - float(env[("chg_in_cash", col)])
+        out[f"cash_unreconciled_{col}"] = cash_move - float(env[("chg_in_cash", col)])
         equity_move = p.BS("Shareholder's Equity", col) - p.BS("Shareholder's Equity", prev)
         flows = float(env[("net_profit", col)]) + float(env[("capital_issues", col)])
-        model.fixed[f"equity_other_{col}"] = equity_move - flows
+        out[f"equity_other_{col}"] = equity_move - flows
+    return out
 
 
 def evaluate(
@@ -139,8 +141,9 @@ def evaluate(
     for name, v in inputs.items():
         values[name] = v if isinstance(v, str) else np.asarray(v, dtype=float)
     env: Env = {}
-    for node, value in {**model.typed, **(typed or {})}.items():
-        env[node] = value if isinstance(value, str) else np.float64(value)
+    for figures in (model.typed, typed or {}):  # the workbook's figures over the model's own
+        for node, value in figures.items():
+            env[node] = value if isinstance(value, str) else np.float64(value)
     # A ratio over a zero balance is a blank cell (Excel would show #DIV/0!), not a warning.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for node, fn in model.steps:

@@ -32,7 +32,3 @@ def excel_name_problem(name: str) -> str | None:
     if name.upper() in {"TRUE", "FALSE"}:
         return "is a logical value"
     return None
-
-
-def is_valid_excel_name(name: str) -> bool:
-    return excel_name_problem(name) is None

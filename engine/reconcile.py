@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .result import Result, run
-from .tables import TABLE_TITLES, layout
+from .tables import TABLE_TITLES, table_rows
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def check_cells(result: Result | None = None) -> list[CellCheck]:
     out: list[CellCheck] = []
     for title in TABLE_TITLES:
         printed = model.report.table(title)
-        keys = {row.label: row.key for row in layout(model, title) if row.key}
+        keys = {row.label: row.key for row in table_rows(model, title) if row.key}
         for prow in printed.rows:
             for col, value in prow.values.items():
                 if isinstance(value, str):

@@ -13,13 +13,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any, get_args
 
+from .errors import StmodelError
+
 DATA_DIR = Path(__file__).parent / "data"
 REPORT_FILE = DATA_DIR / "report.toml"
 
 Cell = float | int | str
 
 
-class ReportDataError(ValueError):
+class ReportDataError(StmodelError, ValueError):
     """A data file that cannot be used, with the file, key and problem in the message."""
 
 

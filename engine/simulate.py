@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .drivers import Driver, DriverError, base_values, expand
+from .errors import StmodelError
 from .model import compile_model
 from .report import DATA_DIR, ReportDataError, load_toml
 from .vector import CHUNK, evaluate_many
@@ -24,7 +25,7 @@ PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 RATINGS = ("BUY", "HOLD", "FULLY VALUED")
 
 
-class SpecError(ValueError):
+class SpecError(StmodelError, ValueError):
     """A simulation spec entry that cannot be used; the message names it."""
 
 

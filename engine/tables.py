@@ -13,7 +13,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from .expr import Env
+from .expr import Env, Value
 from .model import Model
 from .report import PrintedTable, ReportData
 
@@ -53,7 +53,7 @@ def _line_key(model: Model, table: str, label: str) -> str:
 
 
 @cache
-def layout(model: Model, title: str) -> tuple[TableRow, ...]:
+def table_rows(model: Model, title: str) -> tuple[TableRow, ...]:
     """The rows of a report table, each with the model line that fills it."""
     printed: PrintedTable = model.report.table(title)
     rows: list[TableRow] = []
@@ -66,7 +66,7 @@ def layout(model: Model, title: str) -> tuple[TableRow, ...]:
     return tuple(rows)
 
 
-def display(model: Model, key: str, value: object) -> float | str | None:
+def display(model: Model, key: str, value: Value | None) -> float | str | None:
     """A model value as the report prints it: percent lines x 100, text as text, NaN as blank."""
     if isinstance(value, np.ndarray):
         if value.ndim and value.size != 1:
@@ -76,7 +76,7 @@ def display(model: Model, key: str, value: object) -> float | str | None:
         return value if value != "" else None
     if value is None:
         return None
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     if not np.isfinite(number):
         return None
     number = number * 100 if model.lines[key].unit == "%" else number
@@ -87,7 +87,7 @@ def table_dict(model: Model, env: Env, title: str) -> dict[str, dict[str, float 
     """{row label: {column: value}} for one report table, blanks and headings left out."""
     printed = model.report.table(title)
     out: dict[str, dict[str, float | str]] = {}
-    for row in layout(model, title):
+    for row in table_rows(model, title):
         if row.key is None:
             continue
         cells = {}

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 import addin.ribbon
 from addin.build import build_addin
-from addin.cli import app
 from addin.vba import ACTIONS, RIBBON_MODULE, UDF_MODULE
+from stmodel.cli import app
 from workbook.recalc import soffice
 
 NS = {"c": "http://schemas.microsoft.com/office/2006/01/customui"}

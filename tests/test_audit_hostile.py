@@ -14,7 +14,7 @@ LIMITED = textwrap.dedent(
     import resource, sys
     resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
     sys.argv = ["stmodel", "audit", sys.argv[1]]
-    from addin.cli import main
+    from stmodel.cli import main
     main()
     """
 )

@@ -7,7 +7,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from addin.cli import app
+from stmodel.cli import app
 
 runner = CliRunner()
 TITLES = [
@@ -98,7 +98,7 @@ def test_bad_input_is_one_line_and_exit_code_2(arg, message):
 
 def test_no_traceback_from_the_installed_command():
     proc = subprocess.run(
-        [sys.executable, "-m", "addin.cli", "value", "--set", "usdcny=-1"], capture_output=True, text=True
+        [sys.executable, "-m", "stmodel", "value", "--set", "usdcny=-1"], capture_output=True, text=True
     )
     assert proc.returncode == 2
     assert proc.stderr.strip() == "stmodel: error: usdcny: expected a number above 0 (CNY per US$), got '-1'"

@@ -9,13 +9,13 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from addin.cli import app
-from addin.refresh import refresh_file
+from stmodel.cli import app
 from workbook.audit import audit, summary
 from workbook.build import build_workbook, save_atomic
 from workbook.export import ExportRefused, export_analyst_copy
 from workbook.layout import make_layout
 from workbook.recalc import recalculated_values
+from workbook.refresh import refresh_file
 from workbook.verify import error_cells
 
 pytestmark = pytest.mark.slow

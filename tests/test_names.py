@@ -30,5 +30,6 @@ def test_fixed_public_names_exist_with_their_base_values():
     assert d["hkdusd"].base == pytest.approx(71889 / 9206)
     assert d["last_price"].base == 2.16
     assert d["shares_m"].base == 33282
-    assert 33481 <= d["eps_shares_m"].base <= 33514
+    eps_shares = d["eps_shares_m"].base
+    assert isinstance(eps_shares, float) and 33481 <= eps_shares <= 33514
     assert d["cap_basis"].base == "large"

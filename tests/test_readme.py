@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from addin.cli import app
+from stmodel.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,6 +50,21 @@ def test_readme_examples_run_in_order(tmp_path, monkeypatch):
     assert (tmp_path / "SenseTime_model.xlsx").is_file()
 
 
-def test_readme_python_example_runs():
-    block = ROOT.joinpath("README.md").read_text().split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(block, "README.md", "exec"), {})
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.+?)```", ROOT.joinpath("README.md").read_text(), flags=re.S)
+
+
+def test_readme_python_examples_give_the_values_they_show():
+    """Each block runs; each line `expression  # -> value` prints as the value it shows."""
+    checked = 0
+    for block in python_blocks():
+        namespace: dict[str, object] = {}
+        for line in block.splitlines():
+            code, arrow, shown = line.partition("# -> ")
+            if not arrow:
+                exec(compile(line, "README.md", "exec"), namespace)
+                continue
+            value = eval(compile(code.strip(), "README.md", "eval"), namespace)
+            assert repr(value) == shown.strip(), (code.strip(), value)
+            checked += 1
+    assert checked >= 3

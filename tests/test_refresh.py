@@ -8,12 +8,29 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import engine
-from addin.cli import app
-from addin.refresh import OpenpyxlBook, RefreshError, refresh_file
+from engine.scenarios import load_scenarios
+from stmodel.cli import app
 from workbook.audit import audit, summary
 from workbook.build import build_workbook, save_atomic
-from workbook.layout import ENGINE, make_layout
+from workbook.layout import (
+    ASSUMPTIONS,
+    BEAR_COL,
+    ENGINE,
+    ENGINE_STATUS,
+    HEADER_ROW,
+    NOT_REFRESHED,
+    SCENARIO_ROW,
+    STATEMENTS,
+    VALUE_COL,
+    YEAR_COLUMN,
+    engine_frame,
+    make_layout,
+    put,
+)
+from workbook.reader import Assumptions, EngineBlock, ReadError, SheetIndex, grid_of, read_engine
 from workbook.recalc import recalculated_values
+from workbook.refresh import OpenpyxlBook, RefreshError, refresh_file
+from workbook.sheets.assumptions import resolve_names
 from workbook.verify import compare, same
 
 OVERRIDES = {"premium": 0.55, "smart_city_growth_2023F": 0.5, "usdcny": 6.9, "creditor_days_2024F": 500.0}
@@ -22,7 +39,7 @@ OVERRIDES = {"premium": 0.55, "smart_city_growth_2023F": 0.5, "usdcny": 6.9, "cr
 def inputs_of(path: Path) -> dict:
     wb = load_workbook(path)
     layout = make_layout()
-    out = {i.name: wb["Assumptions"][layout.input_cell(i.name)].value for i in layout.inputs}
+    out: dict[object, object] = {i.name: wb["Assumptions"][layout.input_cell(i.name)].value for i in layout.inputs}
     for (key, col), (sheet, cell) in layout.homes.items():
         if (key, col) in layout.model.typed:
             out[(sheet, cell)] = wb[sheet][cell].value
@@ -136,3 +153,83 @@ def test_a_changed_reported_figure_reaches_the_engine(changed, tmp_path):
     engine_cell = make_layout().engine_cells[("non_cash_wc", "2021A")]
     base = engine.run(OVERRIDES).raw("non_cash_wc", "2021A")
     assert out[ENGINE][engine_cell].value == pytest.approx(float(base) + 6000 - 5776)
+
+
+# ------------------------------------------------------------------ the reader refresh reads through
+
+
+def restated(changed: Path, tmp_path: Path, edit) -> tuple[Path, float]:
+    """A refreshed copy of `changed`, edited, with debtors 2021A restated to 6000; and non_cash_wc 2021A expected."""
+    wb = load_workbook(changed)
+    edit(wb)
+    sheet = make_layout().homes[("debtors", "2021A")][0]
+    row = SheetIndex(wb[sheet]).key_row["Debtors"]
+    wb[sheet][f"{YEAR_COLUMN['2021A']}{row}"] = 6000
+    path = tmp_path / "edited.xlsx"
+    wb.save(path)
+    refresh_file(path)
+    base = engine.run(OVERRIDES).raw("non_cash_wc", "2021A")
+    return path, float(base) + 6000 - 5776
+
+
+def engine_block(path: Path) -> EngineBlock:
+    return read_engine(grid_of(load_workbook(path)[ENGINE]))
+
+
+def test_year_columns_are_found_by_position_not_header_text(changed, tmp_path):
+    def headers_as_formulas(wb):
+        for sheet, *_ in STATEMENTS:
+            for year, col in YEAR_COLUMN.items():
+                wb[sheet][f"{col}{HEADER_ROW}"] = f'=IF(TRUE,"FY{year[2:4]}","{year}")'  # not the year's name
+        wb["Balance Sheet"][f"{YEAR_COLUMN['2021A']}{HEADER_ROW}"] = "2024F"  # nor a misleading one
+
+    path, expected = restated(changed, tmp_path, headers_as_formulas)
+    assert engine_block(path).values[("non_cash_wc", "2021A")] == pytest.approx(expected)
+    index = SheetIndex(load_workbook(path)["Balance Sheet"])
+    assert index.col_key[2] == "2020A" and index.year_columns["2021A"] == 3
+    assert index.identity(3, index.key_row["Debtors"]) == ("Balance Sheet", "Debtors", "2021A")
+
+
+def test_rows_inserted_above_a_line_break_nothing(changed, tmp_path):
+    layout = make_layout()
+
+    def insert_rows(wb):
+        debtors = next(r.row for r in layout.rows_of("Balance Sheet") if r.key == "debtors")
+        wb["Balance Sheet"].insert_rows(debtors)
+        wb["Balance Sheet"].insert_rows(HEADER_ROW)  # the year header moves down too
+        wb[ASSUMPTIONS].insert_rows(layout.input_row("premium").row)
+        wb[ASSUMPTIONS].insert_rows(HEADER_ROW)  # above the Name/Base header and the scenario selector
+
+    path, expected = restated(changed, tmp_path, insert_rows)
+    block = engine_block(path)
+    assert block.values[("non_cash_wc", "2021A")] == pytest.approx(expected)
+    assert block.values[("target_price", None)] == engine.run(OVERRIDES).target_price != 2.7  # premium was read
+
+
+def test_the_assumptions_reader_serves_a_grid_of_values():
+    """A grid as xlwings gives it (numbers as floats) with Bear selected: a driver Bear sets reads Bear, others Base."""
+    layout = make_layout()
+    ws = build_workbook()[ASSUMPTIONS]
+    ws[f"{VALUE_COL}{SCENARIO_ROW}"] = "Bear"
+    grid = [[float(v) if type(v) is int else v for v in row] for row in grid_of(ws)]
+    sheet = Assumptions(grid, layout)
+    assert sheet.scenario == "Bear" and set(sheet.columns) == {"Base", "Bear", "Bull", "Live (used)"}
+    name, value = resolve_names(load_scenarios()["bear"].overrides)[0]
+    row = layout.input_row(name).row
+    assert sheet.used(name).value == value and str(sheet.used(name)) == f"{ASSUMPTIONS}!{BEAR_COL}{row}"
+    assert sheet.used("ps_row_usdcny").address == layout.input_cell("ps_row_usdcny")  # not a driver: Base
+    ws[f"{VALUE_COL}{SCENARIO_ROW}"] = "Worst"
+    with pytest.raises(ReadError, match="scenario in use must be one of Base, Bear, Bull, found 'Worst'"):
+        Assumptions(grid_of(ws), layout)
+
+
+def test_build_and_refresh_write_the_same_engine_frame(changed, refreshed):
+    layout = make_layout()
+    assert grid_of(load_workbook(changed)[ENGINE]) == engine_frame(layout.engine_labels, (NOT_REFRESHED, None, None))
+    done = grid_of(load_workbook(refreshed)[ENGINE])
+    block = read_engine(done, layout)
+    assert block.status["Engine version"] == engine.__version__ and block.status["Refreshed"].endswith("UTC")
+    assert block.values[("target_price", None)] == engine.run(OVERRIDES).target_price
+    for cell in layout.engine_cells.values():
+        put(done, cell, None)
+    assert done == engine_frame(layout.engine_labels, tuple(block.status[s] for s in ENGINE_STATUS))

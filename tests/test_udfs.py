@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 import engine
 import udfs
-from addin.cli import app
 from addin.com import com_stand_ins
+from stmodel.cli import app
 from udfs import cache
 
 FUNCTIONS = {
@@ -120,7 +120,7 @@ def test_a_drivers_range_matches_stmodel_value():
 
 
 def test_the_workbook_drivers_range_shape_works():
-    rows = [[name, value] for name, value in engine.base_values().items()]
+    rows: list[list[float | str | None]] = [[name, value] for name, value in engine.base_values().items()]
     rows.append([None, None])  # a blank row at the end of a range
     assert udfs.ST_TARGET(rows) == 2.7
 

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import engine
-from addin.cli import app
 from engine.scalar import run_scalar
 from engine.scenarios import load_scenarios
 from engine.sensitivity import default_axes, grid, parse_axis
 from engine.simulate import SpecError, parse_spec, simulate
 from engine.vector import evaluate_many
+from stmodel.cli import app
 
 RANGES = {
     "smart_business_growth": (-0.5, 2.0),
@@ -59,7 +59,7 @@ def driver_sets(draw, n):
 @given(driver_sets(8))
 def test_vectorised_equals_scalar(sets):
     names = [k for k, v in sets[0].items() if not isinstance(v, str)]
-    stacked = {k: np.array([s[k] for s in sets]) for k in names}
+    stacked: dict[str, np.ndarray | str] = {k: np.array([s[k] for s in sets]) for k in names}
     stacked["cap_basis"] = "large"
     many = evaluate_many(stacked, outputs=OUTPUTS, chunk=3)  # several chunks, a short last one
     for i, values in enumerate(sets):

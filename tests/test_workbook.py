@@ -8,8 +8,8 @@ from openpyxl.styles.colors import Color
 from typer.testing import CliRunner
 
 import engine
-from addin.cli import app
 from engine.names import excel_name_problem
+from stmodel.cli import app
 from workbook.build import OUTPUT_NAMES, BuildError, build_workbook, save_atomic
 from workbook.formulas import number_literals, relative_form
 from workbook.layout import ASSUMPTIONS, SHEETS, STATEMENTS, VALUATION, YEAR_COLUMN, make_layout
@@ -153,3 +153,15 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
         save_atomic(wb, target)
     assert target.read_bytes() == b"previous version"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_the_cached_layout_cannot_be_changed_by_a_caller():
+    import dataclasses
+
+    layout = make_layout()
+    with pytest.raises(TypeError):
+        layout.homes[("revenue", "2024F")] = ("Cover", "A1")  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        layout.drivers_range = ""  # type: ignore[misc]
+    assert isinstance(layout.year_rows, tuple) and isinstance(layout.inputs, tuple)
+    assert make_layout() is layout

@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import engine
-from addin.cli import app
+from stmodel.cli import app
 from workbook.layout import make_layout
 from workbook.recalc import RecalcError, recalculate, recalculated_values
 from workbook.verify import compare, error_cells

@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.drivers import DriverError, expand
+from engine.errors import StmodelError
 from engine.lines import YEARS
 
 PREFIX = "#ST! "
 
 
-class STError(ValueError):
+class STError(StmodelError, ValueError):
     """A bad argument; str() is the text the cell shows."""
 
     def __init__(self, message: str) -> None:
@@ -57,7 +58,7 @@ def check_overrides(pairs: Sequence[tuple[str, Any]]) -> None:
             for d in expand(name):
                 d.check(value)
         except DriverError as e:
-            raise STError(str(e).replace(" (stmodel drivers lists them)", "")) from None
+            raise STError(str(e)) from None
 
 
 def year(value: Any) -> str:

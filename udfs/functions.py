@@ -18,7 +18,8 @@ import numpy as np
 
 import engine
 from engine.drivers import expand
-from engine.tables import PEERS_TITLE, TABLE_TITLES, layout
+from engine.expr import Value
+from engine.tables import PEERS_TITLE, TABLE_TITLES, table_rows
 
 from .args import PREFIX, STError, choose, numbers, year
 from .cache import result
@@ -55,7 +56,7 @@ def _labels() -> dict[str, str]:
     model = engine.compile_model()
     out = {line.label: key for key, line in model.lines.items() if line.by_year}
     for title in TABLE_TITLES:
-        for row in layout(model, title):
+        for row in table_rows(model, title):
             if row.key:
                 out.setdefault(row.label, row.key)
     return out
@@ -132,7 +133,7 @@ def ST_FORECAST(table=None, drivers=None):  # noqa: N802
         return _peers(res)
     columns = list(res.model.report.table(title).columns)
     rows: list[list[Any]] = [[title, *columns]]
-    for row in layout(res.model, title):
+    for row in table_rows(res.model, title):
         if row.key is None:  # a section heading, as the report prints it
             rows.append([row.label, *("" for _ in columns)])
             continue
@@ -163,13 +164,13 @@ def ST_SENSITIVITY(row_driver, row_values, col_driver, col_values, drivers=None)
     if len(rows) * len(cols) > 10_000:
         raise STError("the grid is limited to 10,000 cells")
     base = result(drivers)
-    values = dict(base.drivers)
+    values: dict[str, Value] = dict(base.drivers)  # two drivers become arrays over the grid
     grid_r, grid_c = np.meshgrid(rows, cols, indexing="ij")
     for name, grid in ((row_driver, grid_r), (col_driver, grid_c)):
         try:
             targets = expand(str(name))
         except engine.DriverError as e:
-            raise STError(str(e).replace(" (stmodel drivers lists them)", "")) from None
+            raise STError(str(e)) from None
         for d in targets:
             for v in set(grid.ravel().tolist()):
                 try:
@@ -197,7 +198,7 @@ def ST_DRIVER(driver, drivers=None):  # noqa: N802
         try:
             expand(name)
         except engine.DriverError as e:
-            raise STError(str(e).replace(" (stmodel drivers lists them)", "")) from None
+            raise STError(str(e)) from None
         raise STError(f"'{name}' is a per-year group; name one year, e.g. {name}_2024F")
     return res.drivers[name]
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .files import replacing
+from engine.files import replacing
+
 from .recalc import recalculated_values
 from .verify import ERROR_VALUES
 

@@ -17,29 +17,41 @@ from openpyxl.comments import Comment
 from openpyxl.packaging.custom import BoolProperty, StringProperty
 from openpyxl.styles import Protection
 
+from engine.errors import StmodelError
+from engine.files import WriteError, replacing
+
 from .audit import (
     ANALYST_PROPERTY,
     EXPORTED_VALUES,
     AuditError,
     Finding,
-    SheetIndex,
     check_container,
     summary,
     template,
 )
 from .audit import audit as run_audit
 from .cached import fill_cached_values
-from .files import WriteError, replacing
 from .formulas import scan
-from .layout import COVER, ENGINE, make_layout
-from .natives import has_udf, native_formula
+from .layout import (
+    COVER,
+    ENGINE,
+    ENGINE_NOTE_CELL,
+    LABEL_COL,
+    README_LABEL,
+    REFRESHED,
+    REFRESHED_CELL,
+    column_number,
+    make_layout,
+)
+from .natives import evaluate_udf, has_udf, native_formula
+from .reader import SheetIndex, grid_of, read_engine
 from .styles import INPUT_FILL
 
 NOTE_AUTHOR = "stmodel export"
 EXPORTED_FROM = "SenseTimeExportedFrom"
 
 
-class ExportError(RuntimeError):
+class ExportError(StmodelError):
     """The copy cannot be made; the message says why."""
 
 
@@ -49,7 +61,7 @@ class ExportRefused(ExportError):  # noqa: N818 - reads as what happened
     def __init__(self, findings: list[Finding]) -> None:
         self.findings = findings
         counts = summary(findings)
-        super().__init__(f"the analyst copy has {counts['error']} audit errors; not written (use --force to write it)")
+        super().__init__(f"the analyst copy has {counts['error']} audit errors; not written")
 
 
 def _udf_value(formula: str, values: Any, sheet: str, cell: str) -> Any:
@@ -57,49 +69,7 @@ def _udf_value(formula: str, values: Any, sheet: str, cell: str) -> Any:
     cached = values[sheet][cell].value
     if cached is not None and not (isinstance(cached, str) and cached.startswith("#")):
         return cached
-    return _evaluate_udf(formula, values)
-
-
-def _evaluate_udf(formula: str, values: Any) -> Any:
-    """Call the Python function behind a lone ST_* call whose arguments are literals, names or ranges."""
-    import udfs
-
-    from .natives import _calls
-
-    tokens = list(scan(formula))
-    calls = _calls(tokens)
-    if len(calls) != 1:
-        return None
-    _, _, name, args = calls[0]
-    fn = getattr(udfs, name, None)
-    if fn is None:
-        return None
-    parsed = [_argument(a, values) for a in args]
-    return fn(*parsed)
-
-
-def _argument(text: str, values: Any) -> Any:
-    text = text.strip()
-    if not text:
-        return None
-    if text.startswith('"') and text.endswith('"'):
-        return text[1:-1].replace('""', '"')
-    if text.upper() in ("TRUE", "FALSE"):
-        return text.upper() == "TRUE"
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    target = values.defined_names.get(text)
-    if target is not None:
-        (sheet, rng), *_ = target.destinations
-        return [[c.value for c in row] for row in values[sheet][rng.replace("$", "")]]
-    sheet, _, rng = text.rpartition("!")
-    ws = values[sheet.strip("'")] if sheet else values.active
-    cells = ws[rng.replace("$", "")]
-    if isinstance(cells, tuple):
-        return [[c.value for c in row] for row in cells]
-    return cells.value
+    return evaluate_udf(formula, values)
 
 
 def _write_value(ws: Any, cell: str, value: Any, note: str) -> str:
@@ -217,16 +187,18 @@ def readme(wb: Any) -> None:
     if COVER not in wb.sheetnames:
         return
     ws = wb[COVER]
-    heading = next((c.row for (c,) in ws.iter_rows(min_col=1, max_col=1) if c.value == "Read me"), None)
+    heading = SheetIndex(ws).key_row.get(README_LABEL)
     if heading is None:
         return
+    col = column_number(LABEL_COL)
     last = heading
-    while ws.cell(last + 1, 1).value:
+    while ws.cell(last + 1, col).value:
         last += 1
-    ws.cell(last + 1, 1).value = (
+    ws.cell(last + 1, col).value = (
         "Analyst copy: needs no add-in, no Python and no macros. Blue, highlighted cells are the inputs "
         "(unlocked); everything else is locked. ST_ functions were replaced by native formulas or by their "
-        "values (see the cell comments). The Engine sheet holds values from the last refresh, dated in B3."
+        "values (see the cell comments). The Engine sheet holds values from the last refresh, dated in "
+        f"{REFRESHED_CELL}."
     )
 
 
@@ -253,8 +225,10 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
             raise ExportError(f"values for the ST_ cells: {e}") from None
     blocks = replace_udfs(wb, values) + replace_external_links(wb, values)
     if ENGINE in wb.sheetnames:
-        stamp = wb[ENGINE]["B3"].value
-        wb[ENGINE]["A2"] = f"Values from the Python engine, refreshed {stamp}; no formula depends on Python."
+        stamp = read_engine(grid_of(wb[ENGINE])).status.get(REFRESHED)
+        wb[ENGINE][ENGINE_NOTE_CELL] = (
+            f"Values from the Python engine, refreshed {stamp}; no formula depends on Python."
+        )
     readme(wb)
     mark_analyst_copy(wb, source, blocks)
     protect(wb, password)

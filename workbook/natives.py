@@ -7,6 +7,8 @@ workbook's `Drivers` range feeds both; such calls have a native twin. Calls with
 
 from __future__ import annotations
 
+from typing import Any
+
 from .formulas import Token, scan
 from .layout import Layout
 
@@ -98,3 +100,44 @@ def native_formula(formula: str, layout: Layout | None = None) -> str | None:
 
 def has_udf(formula: str) -> bool:
     return any(t.kind == "func" and t.function_name().startswith("ST_") for t in scan(formula))
+
+
+def evaluate_udf(formula: str, values: Any) -> Any:
+    """Call the Python function behind a lone ST_* call whose arguments are literals, names or ranges
+    (read from `values`, a workbook of cached results): the value of a call that has no native twin."""
+    from udfs import functions
+
+    tokens = list(scan(formula))
+    calls = _calls(tokens)
+    if len(calls) != 1:
+        return None
+    _, _, name, args = calls[0]
+    fn = getattr(functions, name, None)
+    if fn is None:
+        return None
+    parsed = [_argument(a, values) for a in args]
+    return fn(*parsed)
+
+
+def _argument(text: str, values: Any) -> Any:
+    text = text.strip()
+    if not text:
+        return None
+    if text.startswith('"') and text.endswith('"'):
+        return text[1:-1].replace('""', '"')
+    if text.upper() in ("TRUE", "FALSE"):
+        return text.upper() == "TRUE"
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    target = values.defined_names.get(text)
+    if target is not None:
+        (sheet, rng), *_ = target.destinations
+        return [[c.value for c in row] for row in values[sheet][rng.replace("$", "")]]
+    sheet, _, rng = text.rpartition("!")
+    ws = values[sheet.strip("'")] if sheet else values.active
+    cells = ws[rng.replace("$", "")]
+    if isinstance(cells, tuple):
+        return [[c.value for c in row] for row in cells]
+    return cells.value

@@ -16,7 +16,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from .files import WriteError, replacing
+from engine.errors import StmodelError
+from engine.files import WriteError, replacing
 
 _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -29,7 +30,7 @@ _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-class RecalcError(RuntimeError):
+class RecalcError(StmodelError):
     """LibreOffice could not recalculate the file; the message says why."""
 
 

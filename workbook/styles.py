@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font, PatternFill
 
 INPUT_FONT = Font(name="Arial", size=10, color="0000FF")
 FORMULA_FONT = Font(name="Arial", size=10, color="000000")
@@ -15,7 +15,6 @@ HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 RIGHT = Alignment(horizontal="right")
 WRAP = Alignment(wrap_text=True, vertical="top")
-BOTTOM_RULE = Border(bottom=Side(style="thin", color="808080"))
 
 
 def number_format(unit: str, decimals: int | None = None) -> str:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import StmodelError
+from engine.files import WriteError, replacing
 from engine.simulate import Simulation
-from workbook.files import WriteError, replacing
 
 
-class ChartError(RuntimeError):
+class ChartError(StmodelError):
     """The chart could not be written; the message says why."""
 
 

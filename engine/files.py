@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import StmodelError
 
-class WriteError(ValueError):
+
+class WriteError(StmodelError, ValueError):
     """The file cannot be written; the message names it and says why."""
 
 

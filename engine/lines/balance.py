@@ -1,0 +1,140 @@
+"""Balance Sheet lines: balances rolled forward from flows, working capital from days, and the ratios."""
+
+from __future__ import annotations
+
+from ..expr import Const, avg, if_, total
+from .base import BS, D, Line, R, both, days, typed
+
+BALANCE_LINES: tuple[Line, ...] = (
+    typed(
+        "nfa",
+        "Net Fixed Assets",
+        "RMB m",
+        R("nfa").prev - R("capex_cf") - R("dep_amort") + D("nfa_other"),
+        BS,
+    ),
+    typed(
+        "invt_in_associates",
+        "Invt in Associates & JVs",
+        "RMB m",
+        D("invt_in_associates"),
+        BS,
+        meaning="Memo: carried inside Other LT Assets, so not added again to Total Assets",
+    ),
+    typed("other_lt_assets", "Other LT Assets", "RMB m", D("other_lt_assets"), BS),
+    typed(
+        "cash",
+        "Cash & ST Invt",
+        "RMB m",
+        R("cash").prev + R("chg_in_cash") + D("cash_unreconciled"),
+        BS,
+    ),
+    typed("inventory", "Inventory", "RMB m", -R("cogs") * D("inventory_days") / days, BS, y2019=True),
+    typed("debtors", "Debtors", "RMB m", R("revenue") * D("debtor_days") / days, BS, y2019=True),
+    typed("other_current_assets", "Other Current Assets", "RMB m", D("other_current_assets"), BS),
+    both(
+        "total_assets",
+        "Total Assets",
+        "RMB m",
+        total(
+            R("nfa"),
+            R("other_lt_assets"),
+            R("cash"),
+            R("inventory"),
+            R("debtors"),
+            R("other_current_assets"),
+        ),
+        y2019=True,
+    ),
+    typed("short_term_debt", "ST Debt", "RMB m", D("short_term_debt"), BS),
+    typed("creditors", "Creditors", "RMB m", -R("cogs") * D("creditor_days") / days, BS, y2019=True),
+    typed("other_current_liab", "Other Current Liab", "RMB m", D("other_current_liab"), BS),
+    typed("long_term_debt", "LT Debt", "RMB m", D("long_term_debt"), BS),
+    typed("other_lt_liab", "Other LT Liabilities", "RMB m", D("other_lt_liab"), BS),
+    typed(
+        "equity",
+        "Shareholder's Equity",
+        "RMB m",
+        R("equity").prev + R("net_profit") + R("capital_issues") + D("equity_other"),
+        BS,
+        y2019=True,
+    ),
+    typed(
+        "minority_interests",
+        "Minority Interests",
+        "RMB m",
+        R("minority_interests").prev + R("minority_interest") + D("mi_other"),
+        BS,
+    ),
+    both(
+        "total_cap_liab",
+        "Total Cap. & Liab.",
+        "RMB m",
+        total(
+            R("short_term_debt"),
+            R("creditors"),
+            R("other_current_liab"),
+            R("long_term_debt"),
+            R("other_lt_liab"),
+            R("equity"),
+            R("minority_interests"),
+        ),
+    ),
+    both(
+        "capital_employed",
+        "Capital Employed",
+        "RMB m",
+        R("total_assets") - R("creditors") - R("other_current_liab"),
+        y2019=True,
+        meaning="Memo for ROCE: Total Assets less Creditors and Other Current Liab",
+    ),
+    both(
+        "non_cash_wc",
+        "Non-Cash Wkg. Capital",
+        "RMB m",
+        R("inventory") + R("debtors") + R("other_current_assets") - R("creditors") - R("other_current_liab"),
+    ),
+    both("net_cash", "Net Cash/(Debt)", "RMB m", R("cash") - R("short_term_debt") - R("long_term_debt")),
+    both("debtor_turn", "Debtors Turn (avg days)", "days", avg(R("debtors").prev, R("debtors")) / R("revenue") * days),
+    both(
+        "creditor_turn",
+        "Creditors Turn (avg days)",
+        "days",
+        avg(R("creditors").prev, R("creditors")) / (-R("cogs") - R("dep_amort")) * days,
+    ),
+    both(
+        "inventory_turn",
+        "Inventory Turn (avg days)",
+        "days",
+        avg(R("inventory").prev, R("inventory")) / (-R("cogs") - R("dep_amort")) * days,
+    ),
+    both("asset_turnover", "Asset Turnover (x)", "x", R("revenue") / avg(R("total_assets").prev, R("total_assets"))),
+    both(
+        "current_ratio",
+        "Current Ratio (x)",
+        "x",
+        total(R("cash"), R("inventory"), R("debtors"), R("other_current_assets"))
+        / total(R("short_term_debt"), R("creditors"), R("other_current_liab")),
+    ),
+    both(
+        "quick_ratio",
+        "Quick Ratio (x)",
+        "x",
+        (R("cash") + R("debtors")) / total(R("short_term_debt"), R("creditors"), R("other_current_liab")),
+    ),
+    both(
+        "net_debt_equity",
+        "Net Debt/Equity (X)",
+        "x",
+        -R("net_cash") / (R("equity") + R("minority_interests")),
+    ),
+    both(
+        "net_debt_equity_ex_mi",
+        "Net Debt/Equity ex MI (X)",
+        "x",
+        if_(-R("net_cash") / R("equity") < 0, "CASH", -R("net_cash") / R("equity")),
+        meaning="CASH when the ratio is negative (net cash on positive equity)",
+    ),
+    both("z_score", "Z-Score (X)", "text", Const("NA"), meaning="Not computed by the report"),
+    both("capex_to_debt", "Capex to Debt (%)", "%", -R("capex_cf") / (R("short_term_debt") + R("long_term_debt"))),
+)

@@ -1,0 +1,124 @@
+"""Page one (per-share rows, P/S, P/B) and the valuation: market cap, peers' P/S, target price, rating."""
+
+from __future__ import annotations
+
+from ..expr import INPUT, Ref, avg, if_, mround
+from .base import FV, Line, P, R, both, growth_abs, hkd_per_rmb
+
+VALUATION_LINES: tuple[Line, ...] = (
+    both(
+        "np_pre_ex_growth",
+        "Net Profit Gth (Pre-ex) (%)",
+        "%",
+        growth_abs("net_profit_pre_ex"),
+    ),
+    Line(
+        "eps_shares",
+        "Shares for EPS (m)",
+        "m shares",
+        hist=P("shares_m"),
+        fcst=P("eps_shares_m"),
+        meaning="Issued shares for reported years; the count the report's forecast EPS implies after",
+    ),
+    both("eps_rmb", "EPS (RMB)", "RMB", R("net_profit") / R("eps_shares")),
+    both("eps_hkd", "EPS (HK$)", "HK$", R("eps_rmb") * hkd_per_rmb),
+    both("core_eps_rmb", "Core EPS (RMB)", "RMB", R("net_profit_pre_ex") / R("eps_shares")),
+    both("core_eps_hkd", "Core EPS (HK$)", "HK$", R("core_eps_rmb") * hkd_per_rmb),
+    both("eps_growth", "EPS Gth (%)", "%", growth_abs("eps_rmb")),
+    both("core_eps_growth", "Core EPS Gth (%)", "%", growth_abs("core_eps_rmb")),
+    both("diluted_eps_hkd", "Diluted EPS (HK$)", "HK$", R("eps_hkd")),
+    both(
+        "ps_ratio",
+        "P/S (X)",
+        "x",
+        Ref("mkt_cap_usd_m", single=True) * P("ps_row_usdcny") / R("revenue"),
+        meaning="Market cap over revenue at the USDCNY the printed row implies (see errata)",
+    ),
+    both("bvps_hkd", "BV Per Share (HK$)", "HK$", R("equity") / P("shares_m") * hkd_per_rmb),
+    both(
+        "net_div_yield",
+        "Net Div Yield (%)",
+        "%",
+        -R("dividend_paid") / P("shares_m") * hkd_per_rmb / P("last_price"),
+    ),
+    both("pb_ratio", "P/Book Value (X)", "x", P("last_price") / R("bvps_hkd")),
+    Line("earnings_rev", "Earnings Rev (%)", "text", hist=INPUT, fcst=INPUT, source=FV),
+    Line("consensus_eps", "Consensus EPS (RMB)", "RMB", hist=INPUT, fcst=INPUT, source=FV),
+    Line("other_broker_recs", "Other Broker Recs:", "text", hist=INPUT, fcst=INPUT, source=FV),
+    Line("hkd_per_rmb", "HK$ per RMB", "HK$", value=P("hkdusd") / P("usdcny")),
+    Line("mkt_cap_hkd_m", "Mkt Cap (HK$ m)", "HK$ m", value=P("shares_m") * P("last_price")),
+    Line("mkt_cap_usd_m", "Mkt Cap (US$ m)", "US$ m", value=R("mkt_cap_hkd_m") / P("hkdusd")),
+)
+
+
+def peer_lines(peers: list[tuple[str, str]], ps_columns: list[str], target_ps: str) -> tuple[Line, ...]:
+    """Peer P/S lines and their averages; `peers` is (key, currency driver or '') per company."""
+    out: list[Line] = []
+    for key, fx in peers:
+        price_usd = P(f"{key}_price") / P(fx) if fx else P(f"{key}_price")
+        out.append(Line(f"{key}_price_usd", "Price (USD)", "US$", value=price_usd))
+        for col in ps_columns:
+            ps = P(f"{key}_mkt_cap") / P(f"{key}_sales_{col}")
+            out.append(Line(f"{key}_ps_{col}", f"P/S {col}", "x", value=ps))
+    for col in ps_columns:
+        out.append(
+            Line(
+                f"peer_average_ps_{col}",
+                f"P/S {col}",
+                "x",
+                value=avg(*(R(f"{key}_ps_{col}") for key, _ in peers)),
+                meaning="Mean of the peers' unrounded P/S ratios",
+            )
+        )
+    average = R(f"peer_average_ps_{target_ps}")
+    target_col = "2024F"
+    out += [
+        Line(
+            "target_multiple",
+            "Target P/S multiple (x)",
+            "x",
+            value=average + average * P("premium"),
+            meaning=f"Peer average P/S {target_ps} with the premium: (1 + premium) x average",
+        ),
+        Line(
+            "valuation_usd_m",
+            "Valuation (US$ m)",
+            "US$ m",
+            value=R("target_multiple") * Ref("revenue", at=target_col) / P("usdcny"),
+        ),
+        Line(
+            "target_price_unrounded",
+            "Target price, unrounded (HK$)",
+            "HK$",
+            value=R("valuation_usd_m") * P("hkdusd") / P("shares_m"),
+        ),
+        Line(
+            "target_price",
+            "12-mth target price (HK$)",
+            "HK$",
+            value=mround(R("target_price_unrounded"), P("tp_rounding")),
+        ),
+        Line(
+            "upside",
+            "Upside to target price",
+            "%",
+            value=(R("target_price") - P("last_price")) / P("last_price"),
+        ),
+        Line(
+            "buy_threshold",
+            "BUY threshold",
+            "%",
+            value=if_(P("cap_basis").eq("small"), P("buy_threshold_small"), P("buy_threshold_large")),
+        ),
+        Line(
+            "rating",
+            "Rating",
+            "text",
+            value=if_(
+                R("upside") > R("buy_threshold"),
+                "BUY",
+                if_(R("upside") < P("fully_valued_threshold"), "FULLY VALUED", "HOLD"),
+            ),
+        ),
+    ]
+    return tuple(out)

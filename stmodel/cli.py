@@ -1,0 +1,51 @@
+"""`stmodel`: the command line. A front door onto the engine and the workbook; it holds no model logic.
+
+The commands live in one module per group (model, workbook, add-in, scenarios) and are registered
+here, in the order `stmodel --help` lists them. Bad input ends with one line on
+stderr naming what was wrong and exit code 2, never a traceback (see `stmodel.app`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from . import addin_commands as addin
+from . import model_commands as model
+from . import scenario_commands as scenarios
+from . import workbook_commands as workbook
+from .app import app
+
+# The commands, in the order `stmodel --help` lists them.
+for command in (
+    model.value,
+    model.drivers,
+    model.errata,
+    model.reconcile,
+    workbook.build,
+    workbook.recalc,
+    workbook.audit,
+    workbook.refresh,
+    workbook.export,
+    scenarios.sensitivity,
+    scenarios.simulate,
+):
+    app.command()(command)
+addin_app = typer.Typer(help="The SenseTime Excel add-in (.xlam).", no_args_is_help=True)
+addin_app.command("build")(addin.addin_build)
+app.add_typer(addin_app, name="addin")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("stmodel: interrupted", err=True)
+        sys.exit(130)
+
+
+__all__ = ["app", "main"]
+
+if __name__ == "__main__":
+    main()

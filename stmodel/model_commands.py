@@ -1,0 +1,128 @@
+"""Commands that evaluate the model: value, drivers, errata, reconcile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import engine
+
+from .app import Format, FormatOption, ScenarioOption, SetOption, fail, fmt_number, out, run_with, write_atomic
+
+
+def _decimals(result: engine.Result, title: str, label: str, column: str) -> int:
+    try:
+        return result.model.report.table(title).row(label).decimals.get(column, 1)
+    except KeyError:
+        return 1
+
+
+def value(sets: SetOption = None, format: FormatOption = Format.table, scenario: ScenarioOption = None) -> None:
+    """Target price, rating and the report's tables for the base case or your overrides."""
+    result = run_with(sets, scenario)
+    if format is Format.json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    v = result.valuation()
+    summary = Table(title="Valuation", show_header=False)
+    summary.add_column("item")
+    summary.add_column("value", justify="right")
+    for label, text in (
+        ("12-month target price (HK$)", f"{v['target_price']:.2f}"),
+        ("  unrounded (HK$)", f"{v['target_price_unrounded']:.4f}"),
+        ("Last price (HK$)", f"{v['last_price']:.2f}"),
+        ("Upside", fmt_number(v["upside_pct"], 1) + "%"),
+        ("Rating", v["rating"]),
+        ("Target P/S multiple (x)", f"{v['target_multiple']:.2f}"),
+        ("Valuation (US$ m)", fmt_number(v["valuation_usd_m"], 0)),
+        *((f"Peer average P/S {k} (x)", f"{x:.2f}") for k, x in v["peer_average_ps"].items()),
+    ):
+        summary.add_row(label, text)
+    out.print(summary)
+    for title, rows in result.tables().items():
+        if title == engine.PEERS_TITLE:
+            columns = list(next(iter(rows.values())).keys())
+        else:
+            columns = list(result.model.report.table(title).columns)
+        table = Table(title=title)
+        table.add_column("")
+        for c in columns:
+            table.add_column(c, justify="right")
+        for label, cells in rows.items():
+            if title == engine.PEERS_TITLE:
+                table.add_row(label, *(fmt_number(cells.get(c), 2) for c in columns))
+            else:
+                table.add_row(label, *(fmt_number(cells.get(c), _decimals(result, title, label, c)) for c in columns))
+        out.print(table)
+
+
+def drivers(
+    format: FormatOption = Format.table,
+    kind: Annotated[str | None, typer.Option(help="Only this kind: forecast, market, valuation, peer.")] = None,
+) -> None:
+    """Every driver: name, unit, meaning and base value."""
+    items = [d for d in engine.drivers().values() if kind is None or d.kind == kind]
+    if kind is not None and not items:
+        fail(f"--kind {kind!r}: expected forecast, market, valuation or peer")
+    if format is Format.json:
+        rows = [
+            {"name": d.name, "unit": d.unit, "meaning": d.meaning, "base": d.base, "kind": d.kind, "source": d.source}
+            for d in items
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"Drivers ({len(items)})")
+    for col in ("name", "unit", "meaning", "base value"):
+        table.add_column(col, justify="right" if col == "base value" else "left")
+    for d in items:
+        base = d.base if isinstance(d.base, str) else f"{d.base:.6g}"
+        table.add_row(d.name, d.unit, d.meaning, base)
+    out.print(table)
+
+
+def errata(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the Markdown here (e.g. docs/errata.md).")
+    ] = None,
+) -> None:
+    """Render the report's inconsistencies (engine/data/errata.toml) as Markdown."""
+    text = engine.render_markdown()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    write_atomic(output, text.encode())
+    typer.echo(f"wrote {output}", err=True)
+
+
+def reconcile(format: FormatOption = Format.table, show_all: bool = typer.Option(False, "--all")) -> None:
+    """Count the report's printed cells the model reproduces (within one unit of the last digit)."""
+    from engine.reconcile import check_cells, check_peers
+
+    cells = check_cells()
+    peers = check_peers()
+    ok = sum(c.ok for c in cells)
+    if format is Format.json:
+        payload = {
+            "cells": len(cells),
+            "reproduced": ok,
+            "share": ok / len(cells),
+            "peer_checks": len(peers),
+            "peer_reproduced": sum(c.ok for c in peers),
+            "misses": [c.__dict__ | {"ok": c.ok} for c in cells + peers if not c.ok],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    out.print(f"Reproduced {ok} of {len(cells)} printed numeric cells ({ok / len(cells):.1%}) in the five tables")
+    out.print(f"Peer table: {sum(c.ok for c in peers)} of {len(peers)} checks")
+    table = Table(title="All cells" if show_all else "Cells not reproduced")
+    for col in ("table", "row", "column", "printed", "model", "line"):
+        table.add_column(col)
+    for c in cells + peers:
+        if show_all or not c.ok:
+            model = c.model if isinstance(c.model, str) else f"{c.model:,.4f}"
+            table.add_row(c.table, c.label, c.column, f"{c.printed:,}", model, str(c.line))
+    out.print(table)

@@ -1,0 +1,104 @@
+"""Commands over many driver sets: sensitivity grids and Monte Carlo simulation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import engine
+
+from .app import Format, FormatOption, ScenarioOption, SetOption, out, overrides_from
+
+
+def sensitivity(
+    rows: Annotated[str, typer.Option("--rows", help="Row axis: NAME=START:STOP:STEP (stop included) or NAME=V1,V2.")],
+    cols: Annotated[str, typer.Option("--cols", help="Column axis, same form, e.g. usdcny=6.45:7.05:0.1.")],
+    sets: SetOption = None,
+    scenario: ScenarioOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Target-price grid (HK$, rounded) over two drivers; each axis must contain the current value."""
+    from engine.sensitivity import grid, parse_axis
+
+    overrides = dict(overrides_from(sets, scenario))
+    engine.resolve(overrides)
+    row_axis, col_axis = parse_axis(rows, overrides), parse_axis(cols, overrides)
+    table = grid(row_axis, col_axis, overrides)
+    if format is Format.json:
+        payload = {
+            "rows": {"driver": row_axis.driver, "values": list(row_axis.values)},
+            "cols": {"driver": col_axis.driver, "values": list(col_axis.values)},
+            "target_price": [[float(x) for x in r] for r in table],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    grid_table = Table(title=f"Target price (HK$): {row_axis.driver} down, {col_axis.driver} across")
+    grid_table.add_column(f"{row_axis.driver} \\ {col_axis.driver}")
+    for v in col_axis.values:
+        grid_table.add_column(f"{v:g}", justify="right")
+    for v, r in zip(row_axis.values, table, strict=True):
+        grid_table.add_row(f"{v:g}", *(f"{x:.2f}" for x in r))
+    out.print(grid_table)
+
+
+def simulate(
+    n: Annotated[int, typer.Option("-n", help="Number of scenarios.")] = 100_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same result.")] = 0,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="Driver distributions (TOML); default engine/data/simulation.toml.")
+    ] = None,
+    sets: SetOption = None,
+    scenario: ScenarioOption = None,
+    format: FormatOption = Format.table,
+    histogram: Annotated[
+        Path | None, typer.Option("--histogram", help="Write a histogram of the target price (PNG).")
+    ] = None,
+    workbook: Annotated[
+        Path | None, typer.Option("--workbook", help="Write the summary into this model workbook (Simulation sheet).")
+    ] = None,
+) -> None:
+    """Monte Carlo: percentiles of the target price and the probability of each rating."""
+    from rich.progress import Progress
+
+    from engine.simulate import load_spec
+    from engine.simulate import simulate as run_simulation
+
+    overrides = dict(overrides_from(sets, scenario))
+    engine.resolve(overrides)
+    distributions = load_spec(spec)
+    if n >= 200_000:
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("simulating", total=n)
+            result = run_simulation(n, seed, distributions, overrides, lambda k: bar.advance(task, k))
+    else:
+        result = run_simulation(n, seed, distributions, overrides)
+    summary = result.summary()
+    if histogram is not None:
+        from workbook.charts import write_histogram
+
+        write_histogram(result, histogram)
+    if workbook is not None:
+        from workbook.simulation import write_simulation
+
+        write_simulation(workbook, summary, spec.name if spec else "engine/data/simulation.toml")
+    if format is Format.json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    table = Table(title=f"Target price over {n:,} scenarios (seed {seed})")
+    table.add_column("")
+    table.add_column("HK$", justify="right")
+    table.add_row("mean", f"{summary['target_price_mean']:.2f}")
+    for k, v in summary["target_price_percentiles"].items():
+        table.add_row(k, f"{v:.2f}")
+    out.print(table)
+    ratings = Table(title="Rating probability")
+    ratings.add_column("rating")
+    ratings.add_column("probability", justify="right")
+    for k, v in summary["rating_probabilities"].items():
+        ratings.add_row(k, f"{v:.1%}")
+    out.print(ratings)

@@ -1,0 +1,59 @@
+"""What every check reads and writes: the workbook opened twice (formulas, cached values), its sheet
+indexes and defined names, and the findings so far. Checks are functions of an `Auditor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..formulas import Token, address, cells_of, scan
+from ..layout import ASSUMPTIONS, BALANCE, INCOME
+from ..reader import SheetIndex
+from .findings import Finding
+from .rules import Rule
+from .template import is_formula
+
+ANALYST_PROPERTY = "SenseTimeAnalystCopy"
+EXPORTED_VALUES = "SenseTimeExportedValues"  # ranges where an export put values in place of ST_* calls
+
+
+class Auditor:
+    def __init__(self, formulas: Any, values: Any) -> None:
+        self.wb = formulas
+        self.values = values
+        self.findings: list[Finding] = []
+        self._formulas: list[tuple[Any, Any, list[Token]]] | None = None
+        self.indexes = {ws.title: SheetIndex(ws) for ws in formulas.worksheets}
+        self.names = {n.upper(): n for n in formulas.defined_names}
+        self.sheets = set(formulas.sheetnames)
+        self.is_model = {ASSUMPTIONS, INCOME, BALANCE} <= self.sheets
+        props = {p.name: p.value for p in getattr(formulas, "custom_doc_props", [])}
+        self.analyst_copy = str(props.get(ANALYST_PROPERTY, "")).lower() in ("true", "1", "yes")
+        self.exported = cells_in(str(props.get(EXPORTED_VALUES, "")))
+
+    def add(self, rule: Rule, sheet: str, cell: str, message: str, severity: str | None = None) -> None:
+        """Record a finding of a registered rule (its severity unless the rule has several)."""
+        self.findings.append(rule.finding(sheet, cell, message, severity))
+
+    def formula_cells(self) -> Iterable[tuple[Any, Any, list[Token]]]:
+        """Every formula cell with its tokens, scanned once per audit."""
+        if self._formulas is None:
+            self._formulas = []
+            for ws in self.wb.worksheets:
+                for row in ws.iter_rows():
+                    for c in row:
+                        if is_formula(c.value):
+                            self._formulas.append((ws, c, list(scan(c.value))))
+        return self._formulas
+
+
+def cells_in(ranges: str) -> set[tuple[str, str]]:
+    """Cells of 'Sheet!A1:B2;Other!C3:C3' ranges (the export's record of the values it wrote)."""
+    out: set[tuple[str, str]] = set()
+    for part in filter(None, ranges.split(";")):
+        sheet, _, rng = part.rpartition("!")
+        for t in scan("=" + rng):
+            if t.kind == "ref":
+                out.update((sheet, address(c, r)) for c, r in cells_of(t, 100_000))
+    return out

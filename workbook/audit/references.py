@@ -1,0 +1,136 @@
+"""What a formula or a defined name refers to: deleted cells, other workbooks, missing sheets,
+unknown names, functions that are volatile or not portable, ST_* calls, and error values.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.names import excel_name_problem
+
+from ..formulas import NOT_PORTABLE, VOLATILE, Token, scan
+from ..verify import ERROR_VALUES
+from .context import Auditor
+from .rules import (
+    ADDIN_REFERENCE,
+    BROKEN_NAME,
+    BROKEN_REFERENCE,
+    ERROR_VALUE,
+    EXTERNAL_LINK,
+    INVALID_NAME,
+    MISSING_SHEET,
+    UDF_IN_ANALYST_COPY,
+    UDF_WITHOUT_FALLBACK,
+    UNKNOWN_NAME,
+    UNSUPPORTED_FUNCTION,
+    VOLATILE_FUNCTION,
+)
+
+
+def references(a: Auditor) -> None:
+    """Every reference of every formula, then every defined name."""
+    external = {}
+    for i, link in enumerate(getattr(a.wb, "_external_links", []), start=1):
+        external[f"[{i}]"] = getattr(getattr(link, "file_link", None), "Target", "") or ""
+    for ws, c, tokens in a.formula_cells():
+        for t in tokens:
+            if (t.kind == "error" and t.text == "#REF!") or (t.kind == "ref" and "#REF!" in t.text):
+                a.add(BROKEN_REFERENCE, ws.title, c.coordinate, "The formula refers to #REF!: a deleted cell or sheet.")
+            elif t.kind == "ref" and t.book:
+                target = external.get(t.book, t.book.strip("[]"))
+                if re.search(r"sensetime.*\.xlam", target, re.I):
+                    a.add(ADDIN_REFERENCE, ws.title, c.coordinate, f"Refers to the SenseTime add-in ({target}).")
+                else:
+                    a.add(
+                        EXTERNAL_LINK,
+                        ws.title,
+                        c.coordinate,
+                        f"The formula reads another workbook ({target}); the copy will not calculate on its own.",
+                    )
+            elif t.kind == "ref" and t.sheet and t.sheet not in a.sheets:
+                a.add(
+                    MISSING_SHEET,
+                    ws.title,
+                    c.coordinate,
+                    f"The formula refers to sheet '{t.sheet}', which does not exist.",
+                )
+            elif t.kind == "name" and t.upper not in ("TRUE", "FALSE") and t.upper not in a.names:
+                a.add(
+                    UNKNOWN_NAME,
+                    ws.title,
+                    c.coordinate,
+                    f"The formula uses '{t.text}', which is not a defined name (#NAME? in Excel).",
+                )
+            elif t.kind == "func":
+                function(a, ws.title, c.coordinate, t)
+    defined_names(a)
+
+
+def defined_names(a: Auditor) -> None:
+    """Names Excel rejects, or that point at deleted cells, missing sheets or other workbooks."""
+    for name, dn in a.wb.defined_names.items():
+        text = dn.attr_text or ""
+        problem = excel_name_problem(name)
+        if problem:
+            a.add(INVALID_NAME, "(names)", name, f"Defined name '{name}' {problem}; Excel will not open it cleanly.")
+        if "#REF!" in text:
+            a.add(BROKEN_NAME, "(names)", name, f"Defined name '{name}' points at a deleted cell or sheet ({text}).")
+            continue
+        for t in scan(text):
+            if t.kind == "ref" and t.book:
+                a.add(EXTERNAL_LINK, "(names)", name, f"Defined name '{name}' points into another workbook ({text}).")
+            elif t.kind == "ref" and t.sheet and t.sheet not in a.sheets:
+                a.add(
+                    BROKEN_NAME,
+                    "(names)",
+                    name,
+                    f"Defined name '{name}' points at sheet '{t.sheet}', which does not exist.",
+                )
+
+
+def function(a: Auditor, sheet: str, cell: str, t: Token) -> None:
+    """A function call that is volatile, not portable, or an ST_* call in an analyst copy."""
+    name = t.function_name()
+    if name in VOLATILE:
+        a.add(
+            VOLATILE_FUNCTION,
+            sheet,
+            cell,
+            f"{name} recalculates on every change and hides what a cell depends on.",
+        )
+    if name in NOT_PORTABLE:
+        a.add(UNSUPPORTED_FUNCTION, sheet, cell, f"{name} is not available in Excel 2019 or LibreOffice 7.4.")
+    if name.startswith("ST_") and a.analyst_copy:
+        a.add(
+            UDF_IN_ANALYST_COPY,
+            sheet,
+            cell,
+            f"{name} needs the SenseTime add-in; an analyst copy must use native formulas.",
+        )
+
+
+def udf_fallbacks(a: Auditor) -> None:
+    """ST_* calls in the model workbook must fall back to a native formula where the add-in is missing."""
+    if a.analyst_copy:
+        return
+    for ws, c, tokens in a.formula_cells():
+        upper = c.value.upper()
+        if "ST_" not in upper:
+            continue
+        calls = [t for t in tokens if t.kind == "func" and t.function_name().startswith("ST_")]
+        if calls and not upper.lstrip("=").startswith("IFERROR("):
+            a.add(
+                UDF_WITHOUT_FALLBACK,
+                ws.title,
+                c.coordinate,
+                f"{calls[0].function_name()} shows #NAME? without the add-in; wrap it in IFERROR(..., native formula).",
+            )
+
+
+def error_values(a: Auditor) -> None:
+    """Cached error values (fresh ones with --recalc)."""
+    for ws in a.values.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith(ERROR_VALUES):
+                    a.add(ERROR_VALUE, ws.title, c.coordinate, f"The cell shows {c.value}.")

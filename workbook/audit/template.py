@@ -1,0 +1,143 @@
+"""The model as `stmodel build` writes it, read into identities a tampered copy is compared with.
+
+An identity is (sheet, row label, column header): the same line keeps its identity when rows are
+inserted above it, so cells are matched by what they are, not by where they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ..formulas import Token, cells_of, scan
+from ..reader import SheetIndex
+
+Identity = tuple[str, str, str]  # (sheet, row label, column header or "col<n>")
+# Where a defined name points: its cell's identity, its range's corner identities, or its text.
+NameTarget = Identity | tuple[Identity, ...] | str
+
+ENGINE_SHEET = "Engine"  # written by a refresh: an output area, never audited as inputs
+OUTPUT_SHEETS = {ENGINE_SHEET, "Simulation"}  # values written by the engine (refresh, simulate)
+
+
+@dataclass
+class Template:
+    formulas: dict[Identity, str]  # identity -> token form
+    labels: dict[Identity, str]  # identity -> human label ("Net Profit 2024F")
+    inputs: set[Identity]  # typed input cells
+    static: set[Identity]  # typed text or figures the template itself writes (labels, sources)
+    numeric_inputs: set[Identity]  # inputs that hold numbers
+    lines: dict[str, set[str]]  # sheet -> row labels that carry cells
+    names: dict[str, NameTarget]  # defined name -> where it points
+    validations: dict[Identity, str]  # identity of a validated cell -> its list of choices
+
+
+def is_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def is_number(value: Any) -> bool:
+    """A typed number (a bool is not one, though Python counts it as an int)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def styled_as_input(c: Any) -> bool:
+    """Blue font: how the model marks the cells an analyst types into."""
+    return c.font is not None and c.font.color is not None and c.font.color.rgb in ("000000FF", "FF0000FF")
+
+
+def _corner(col: str, row: str) -> tuple[int, int]:
+    return cells_of(Token("ref", "", c1=col, r1=row))[0]
+
+
+def token_form(formula: str, host_sheet: str, indexes: dict[str, SheetIndex]) -> str:
+    """A formula with each reference replaced by the label and year it points at."""
+    out = []
+    for t in scan(formula):
+        if t.kind == "ref" and not t.book:
+            sheet = t.sheet or host_sheet
+            index = indexes.get(sheet)
+            parts = []
+            for col, row in ((t.c1, t.r1), (t.c2, t.r2)):
+                if not col:
+                    continue
+                ident = index.identity(*_corner(col, row)) if index else None
+                parts.append(f"{ident[1]}|{ident[2]}" if ident else f"?{col}{row}")
+            out.append("{" + sheet + "|" + ":".join(parts) + "}")
+        else:
+            out.append(t.text)
+    return "".join(out)
+
+
+def canonical(formula: str) -> str:
+    """A formula with ST_* calls that have a native twin written natively (an analyst copy's form)."""
+    from ..layout import make_layout
+    from ..natives import native_formula
+
+    return native_formula(formula, make_layout()) or formula
+
+
+@cache
+def template() -> Template:
+    """The model as `stmodel build` writes it, read into identities (built once per process)."""
+    from ..build import build_workbook
+
+    wb = build_workbook()
+    indexes = {ws.title: SheetIndex(ws) for ws in wb.worksheets}
+    formulas: dict[Identity, str] = {}
+    labels: dict[Identity, str] = {}
+    inputs: set[Identity] = set()
+    static: set[Identity] = set()
+    numeric: set[Identity] = set()
+    lines: dict[str, set[str]] = {}
+    for ws in wb.worksheets:
+        index = indexes[ws.title]
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None:
+                    continue
+                ident = index.identity(c.column, c.row)
+                if ident is None or c.column == 1:
+                    continue
+                labels[ident] = f"'{ident[1]}'" + (f" {ident[2]}" if not ident[2].startswith("col") else "")
+                lines.setdefault(ws.title, set()).add(ident[1])
+                if is_formula(c.value):
+                    formulas[ident] = token_form(canonical(c.value), ws.title, indexes)
+                elif styled_as_input(c):
+                    inputs.add(ident)
+                    if is_number(c.value):
+                        numeric.add(ident)
+                else:
+                    static.add(ident)
+    names = {name: name_target(dn, indexes) for name, dn in wb.defined_names.items()}
+    return Template(formulas, labels, inputs, static, numeric, lines, names, validations(wb, indexes))
+
+
+def validations(wb: Any, indexes: dict[str, SheetIndex]) -> dict[Identity, str]:
+    """Identity of every cell under a list validation -> the list's formula."""
+    out = {}
+    for ws in wb.worksheets:
+        for dv in ws.data_validations.dataValidation:
+            for rng in str(dv.sqref).split():
+                for t in scan("=" + rng):
+                    if t.kind == "ref":
+                        for c, r in cells_of(t, 1000):
+                            ident = indexes[ws.title].identity(c, r)
+                            if ident is not None:
+                                out[ident] = dv.formula1 or ""
+    return out
+
+
+def name_target(dn: Any, indexes: dict[str, SheetIndex]) -> NameTarget:
+    """Where a defined name points: its cell's identity, its range's corner identities, or its text."""
+    tokens = [t for t in scan(dn.attr_text or "") if t.kind == "ref"]
+    index = indexes.get(tokens[0].sheet or "") if len(tokens) == 1 else None
+    if index is not None:
+        t = tokens[0]
+        corners = cells_of(t, 10**9) if not t.c2 else [_corner(t.c1, t.r1), _corner(t.c2, t.r2)]
+        idents = [index.identity(c, r) for c, r in corners]
+        found = [i for i in idents if i is not None]
+        if len(found) == len(idents):
+            return found[0] if len(found) == 1 else tuple(found)
+    return dn.attr_text or ""

@@ -1,0 +1,153 @@
+"""The layout of the whole workbook: every line's home cell, every input's row, every block's place.
+
+`make_layout` computes it once per model and hands out an immutable object (tuples and read-only
+mappings), so no caller can move a cell for the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
+
+from engine.lines import PRIOR, YEARS
+from engine.model import Model, compile_model
+
+from .assumptions import LIVE_PREFIX, VALUE_COL, InputRow, place_inputs
+from .cells import (
+    ASSUMPTIONS,
+    CHECKS,
+    COVER,
+    ENGINE,
+    HEADER_ROW,
+    VALUATION,
+    YearHeader,
+    absolute,
+    at,
+    fixed,
+    quote,
+    year_header,
+)
+from .engine_block import ENGINE_HEADER, place_engine
+from .pages import CHECKS_HEADER_LABEL, ChecksLayout, CoverLayout, place_checks, place_cover
+from .statements import HEADER_LABEL, STATEMENTS, Homes, YearRow, place_statements
+from .valuation import ValuationLayout, place_valuation
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    model: Model
+    homes: Mapping[tuple[str, str | None], tuple[str, str]]  # (line, year or None) -> (sheet, cell)
+    year_rows: tuple[YearRow, ...]
+    inputs: tuple[InputRow, ...]
+    input_headings: Mapping[str, int]  # input kind -> row of its heading on the Assumptions sheet
+    singles: Mapping[str, tuple[str, str]]  # label cells of single lines
+    drivers_range: str
+    valuation: ValuationLayout
+    cover: CoverLayout
+    checks: ChecksLayout
+    engine_cells: Mapping[tuple[str, str | None], str]  # Engine sheet values
+    engine_labels: Mapping[int, tuple[str, str]]  # Engine row -> (label, key)
+    year_headers: Mapping[str, tuple[YearHeader, ...]]  # sheet -> its header rows whose columns are years
+    _inputs: Mapping[str, InputRow] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_inputs", MappingProxyType({i.name: i for i in self.inputs}))
+
+    # ------------------------------------------------------------ lookups
+    @property
+    def grid_row(self) -> int:
+        """First row of the sensitivity grid on the Valuation sheet."""
+        return self.valuation.grid.top
+
+    def input_row(self, name: str) -> InputRow:
+        return self._inputs[name]
+
+    def input_cell(self, name: str) -> str:
+        """The typed (Base) cell of an input: where its defined name points."""
+        return at(VALUE_COL, self.input_row(name).row)
+
+    def is_driver(self, name: str) -> bool:
+        i = self._inputs.get(name)
+        return i is not None and i.kind == "driver"
+
+    def absolute_input(self, name: str) -> str:
+        return absolute(ASSUMPTIONS, self.input_cell(name))
+
+    def address(self, key: str, column: str | None) -> tuple[str, str]:
+        if column == PRIOR:
+            return ASSUMPTIONS, self.input_cell(f"{key}_2019A")
+        return self.homes[(key, column)]
+
+    def ref(self, key: str, column: str | None, from_sheet: str) -> str:
+        """A reference to a line's home cell, as written in a formula on `from_sheet`."""
+        if column == PRIOR:
+            return f"{key}_2019A"
+        sheet, cell = self.homes[(key, column)]
+        if column is None:  # a single value: the same cell from every column
+            cell = fixed(cell)
+        return cell if sheet == from_sheet else f"{quote(sheet)}!{cell}"
+
+    def absolute(self, key: str, column: str | None = None) -> str:
+        return absolute(*self.address(key, column))
+
+    def rows_of(self, sheet: str) -> tuple[YearRow, ...]:
+        return tuple(r for r in self.year_rows if r.sheet == sheet)
+
+
+class FormulaContext:
+    """What engine.expr.to_excel needs, for formulas written on one sheet."""
+
+    def __init__(self, layout: Layout, sheet: str) -> None:
+        self.layout = layout
+        self.sheet = sheet
+
+    def cell(self, key: str, column: str | None) -> str:
+        return self.layout.ref(key, column, self.sheet)
+
+    def name(self, name: str) -> str:
+        """Drivers are read from their Live cell (defined name `live_<driver>`); other inputs by name."""
+        return LIVE_PREFIX + name if self.layout.is_driver(name) else name
+
+
+def _year_headers(cover: CoverLayout) -> dict[str, tuple[YearHeader, ...]]:
+    statement = year_header(HEADER_ROW, HEADER_LABEL)
+    headers: dict[str, tuple[YearHeader, ...]] = {sheet: (statement,) for sheet, _, _ in STATEMENTS}
+    headers[VALUATION] = (statement,)
+    headers[CHECKS] = (year_header(HEADER_ROW, CHECKS_HEADER_LABEL),)
+    headers[ENGINE] = (ENGINE_HEADER,)
+    headers[COVER] = (cover.header,)
+    return headers
+
+
+@cache
+def make_layout(model: Model | None = None) -> Layout:
+    model = model or compile_model()
+    homes: Homes = {}
+    year_rows: list[YearRow] = []
+    singles: dict[str, tuple[str, str]] = {}
+    place_statements(model, homes, year_rows)
+    valuation = place_valuation(model, homes, year_rows, singles)
+    inputs = place_inputs(model)
+    engine_cells, engine_labels = place_engine(model, year_rows)
+    missing = [k for k, line in model.lines.items() if line.by_year and (k, YEARS[0]) not in homes]
+    missing += [k for k, line in model.lines.items() if not line.by_year and (k, None) not in homes]
+    if missing:
+        raise ValueError(f"lines without a place in the workbook: {missing}")
+    cover = place_cover(model)
+    return Layout(
+        model=model,
+        homes=MappingProxyType(homes),
+        year_rows=tuple(year_rows),
+        inputs=inputs.rows,
+        input_headings=inputs.headings,
+        singles=MappingProxyType(singles),
+        drivers_range=inputs.drivers_range,
+        valuation=valuation,
+        cover=cover,
+        checks=place_checks(),
+        engine_cells=MappingProxyType(engine_cells),
+        engine_labels=MappingProxyType(engine_labels),
+        year_headers=MappingProxyType(_year_headers(cover)),
+    )

@@ -1,0 +1,163 @@
+"""Refresh forecasts: read the workbook's inputs, run the engine, write its results to the Engine sheet.
+
+One function, `refresh`, works on an open Excel workbook (xlwings, `addin/xlbook.py`) and on an
+openpyxl workbook (headless, here), through the small `BookAdapter` interface. It writes only the Engine sheet, never an
+input cell. `refresh_file` is the headless command: it saves through a temporary file, so a failure
+halfway leaves the original untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any, Protocol
+
+import engine
+from engine.drivers import DriverError
+from engine.errors import StmodelError
+from engine.expr import Env
+from engine.lines import HIST, PRIOR
+from workbook.layout import ASSUMPTIONS, ENGINE, Layout, engine_frame, make_layout, put
+from workbook.reader import Assumptions, Cell, ReadError, SheetIndex, grid_of, home_cells
+
+
+class RefreshError(StmodelError, ValueError):
+    """A workbook the refresh cannot use; the message names the cell and the problem."""
+
+
+class BookAdapter(Protocol):
+    def sheet_names(self) -> list[str]: ...
+
+    def grid(self, sheet: str) -> list[list[Any]]:
+        """Cell values from A1, row by row (typed values; formulas may come back as text or results)."""
+
+    def write_block(self, sheet: str, rows: list[list[Any]]) -> None:
+        """Replace the sheet's contents with `rows` from A1 (creating the sheet if needed)."""
+
+
+class OpenpyxlBook:
+    """A headless workbook opened with openpyxl (formulas kept)."""
+
+    def __init__(self, wb: Any) -> None:
+        self.wb = wb
+
+    def sheet_names(self) -> list[str]:
+        return list(self.wb.sheetnames)
+
+    def grid(self, sheet: str) -> list[list[Any]]:
+        return grid_of(self.wb[sheet])
+
+    def write_block(self, sheet: str, rows: list[list[Any]]) -> None:
+        ws = self.wb[sheet] if sheet in self.wb.sheetnames else self.wb.create_sheet(sheet)
+        for row in ws.iter_rows():
+            for c in row:
+                c.value = None
+        for i, values in enumerate(rows, start=1):
+            for j, v in enumerate(values, start=1):
+                if v is not None:
+                    ws.cell(i, j).value = v
+
+
+def _number(cell: Cell, what: str) -> float:
+    value = cell.value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RefreshError(f"{cell} ({what}): expected a number, found {value!r}")
+    return float(value)
+
+
+def read_inputs(book: BookAdapter, layout: Layout) -> tuple[dict[str, Any], dict[tuple[str, str], float | str]]:
+    """(drivers and adjustments by name, reported figures by (line, column)) as the workbook holds them."""
+    if ASSUMPTIONS not in book.sheet_names():
+        raise RefreshError(f"no {ASSUMPTIONS} sheet: this is not a SenseTime model workbook")
+    model = layout.model
+    registry = engine.drivers(model.report)
+    values: dict[str, Any] = {}
+    typed: dict[tuple[str, str], float | str] = {}
+    try:
+        sheet = Assumptions(book.grid(ASSUMPTIONS), layout)
+    except ReadError as e:
+        raise RefreshError(str(e)) from None
+    for name in sheet.names():
+        if name in registry:
+            cell = sheet.used(name)  # the selected scenario's value, where it has one
+            try:
+                values[name] = registry[name].check(cell.value)
+            except DriverError as e:
+                raise RefreshError(f"{cell}: {e}") from None
+        elif name in model.fixed:
+            values[name] = _number(sheet.used(name), name)
+        elif name.endswith("_" + PRIOR) and (name[: -len(PRIOR) - 1], PRIOR) in model.typed:
+            typed[(name[: -len(PRIOR) - 1], PRIOR)] = _number(sheet.used(name), name)
+    missing = sorted(set(registry) - set(values))
+    if missing:
+        raise RefreshError(f"{ASSUMPTIONS}: driver '{missing[0]}' is missing (and {len(missing) - 1} more)")
+    typed.update(_reported_figures(book, layout))
+    return values, typed
+
+
+def _reported_figures(book: BookAdapter, layout: Layout) -> dict[tuple[str, str], float | str]:
+    """The typed 2020A-2021A figures of the statement sheets: row by label, column by the layout's year position."""
+    model = layout.model
+    wanted = {k for k, v in model.typed.items() if k[1] in HIST and not isinstance(v, str)}
+    sheets = dict.fromkeys(r.sheet for r in layout.year_rows if r.home and any((r.key, y) in wanted for y in HIST))
+    out: dict[tuple[str, str], float | str] = {}
+    for sheet in sheets:
+        index = SheetIndex.from_grid(sheet, book.grid(sheet), layout)
+        for (key, col), cell in home_cells(index, layout, HIST).items():
+            if (key, col) in wanted:
+                out[(key, col)] = _number(cell, f"{index.row_key[cell.row]} {col}")
+    return out
+
+
+def engine_rows(layout: Layout, env: Env, drivers_read: int) -> list[list[Any]]:
+    """The Engine sheet as rows from A1: the frame the builder writes, with the status and every value."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    rows = engine_frame(layout.engine_labels, (stamp, engine.__version__, drivers_read))
+    for (key, col), cell in layout.engine_cells.items():
+        if (key, col) not in env:
+            continue
+        value = env[(key, col)]
+        value = value.item() if hasattr(value, "item") else value
+        if isinstance(value, float) and not math.isfinite(value):
+            continue
+        if value == "":
+            continue
+        put(rows, cell, value)
+    return rows
+
+
+def refresh(book: BookAdapter, layout: Layout | None = None) -> dict[str, Any]:
+    """Run the engine on the workbook's inputs and write the Engine sheet; returns the valuation."""
+    layout = layout or make_layout()
+    values, typed = read_inputs(book, layout)
+    drivers = {k: v for k, v in values.items() if k in engine.drivers(layout.model.report)}
+    env = engine.evaluate(values, layout.model, typed=typed)
+    book.write_block(ENGINE, engine_rows(layout, env, len(drivers)))
+    result = engine.Result(layout.model, drivers, env)
+    return result.valuation()
+
+
+def open_for_update(path: Path) -> Any:
+    """A saved workbook opened with openpyxl (formulas kept), after the auditor's safety checks."""
+    from openpyxl import load_workbook
+
+    from workbook.audit import AuditError, check_container
+
+    try:
+        check_container(path)
+        return load_workbook(path)
+    except AuditError as e:
+        raise RefreshError(str(e)) from None
+    except Exception as e:
+        raise RefreshError(f"{path}: cannot be read as a workbook ({type(e).__name__})") from None
+
+
+def refresh_file(path: Path, output: Path | None = None) -> dict[str, Any]:
+    """Headless refresh of a saved workbook; written atomically to `output` (default: in place)."""
+    from workbook.build import save_atomic
+
+    wb = open_for_update(Path(path))
+    valuation = refresh(OpenpyxlBook(wb))
+    save_atomic(wb, Path(output or path))
+    return valuation

@@ -1,0 +1,144 @@
+"""The Assumptions sheet: every input on its row, Base/Bear/Bull beside it, the Live value the model
+uses, the scenario selector, and the Drivers range the UDFs read."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from engine.scenarios import load_scenarios
+
+from .. import styles as st
+from ..layout import (
+    ASSUMPTIONS,
+    BEAR_COL,
+    BULL_COL,
+    DRIVERS_NAME_COL,
+    DRIVERS_VALUE_COL,
+    HEADER_ROW,
+    HEADERS,
+    INPUTS_FREEZE,
+    LIVE_COL,
+    LIVE_PREFIX,
+    MEANING_COL,
+    NAME_COL,
+    SCENARIO_CELL,
+    SCENARIO_LABEL,
+    SCENARIO_NOTE_CELL,
+    SCENARIO_ROW,
+    SCENARIOS,
+    SOURCE_COL,
+    UNIT_COL,
+    VALUE_COL,
+    InputRow,
+    absolute,
+    at,
+    fixed,
+)
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from ..build import Builder
+
+HEADINGS = {
+    "driver": "Drivers",
+    "adjustment": "Fixed report adjustments (not drivers; see docs/errata.md)",
+    "implied 2019": "2019 figures implied from the report's 2020A ratios",
+}
+WIDTHS = {NAME_COL: 30, VALUE_COL: 12, BEAR_COL: 12, BULL_COL: 12, LIVE_COL: 12, UNIT_COL: 12}
+WIDTHS |= {MEANING_COL: 56, SOURCE_COL: 56, DRIVERS_NAME_COL: 26, DRIVERS_VALUE_COL: 12}
+
+
+def resolve_names(overrides: dict) -> list[tuple[str, object]]:
+    """Scenario overrides by full driver name (a per-year group sets every year)."""
+    from engine.drivers import expand
+
+    return [(d.name, value) for name, value in overrides.items() for d in expand(name)]
+
+
+def assumptions(b: Builder) -> None:
+    ws = b.ws(ASSUMPTIONS)
+    lay = b.layout
+    b.title(
+        ws,
+        "Assumptions: every input of the model",
+        "Blue cells are inputs; the defined name in column A points at the Base value (column B). The model "
+        "uses the Live column: Base, or the selected scenario's value where it has one.",
+    )
+    for col, text in HEADERS.items():
+        c = ws[at(col, HEADER_ROW)]
+        c.value, c.font, c.fill = text, st.BOLD, st.HEADER_FILL
+    _selector(b, ws)
+    scenarios = load_scenarios()
+    overrides = {
+        label: dict(resolve_names(scenarios[key].overrides)) for key, label in (("bear", "Bear"), ("bull", "Bull"))
+    }
+    for kind, row in lay.input_headings.items():
+        ws[at(NAME_COL, row)] = HEADINGS[kind]
+        ws[at(NAME_COL, row)].font = st.BOLD
+    for i in lay.inputs:
+        _input(b, ws, i, overrides)
+    b.name("Drivers", lay.drivers_range)
+    choices = DataValidation(type="list", formula1='"large,small"', allow_blank=True)
+    choices.error, choices.errorTitle = "Choose large or small", "cap_basis"
+    ws.add_data_validation(choices)
+    row = lay.input_row("cap_basis").row
+    choices.add(f"{at(VALUE_COL, row)}:{at(BULL_COL, row)}")
+    for col, width in WIDTHS.items():
+        ws.column_dimensions[col].width = width
+    b.finish_sheet(ws, SOURCE_COL, freeze=INPUTS_FREEZE, width_a=WIDTHS[NAME_COL])
+
+
+def _selector(b: Builder, ws: Worksheet) -> None:
+    """The scenario in use: a named input limited to Base, Bear or Bull."""
+    ws[at(NAME_COL, SCENARIO_ROW)] = SCENARIO_LABEL
+    ws[at(NAME_COL, SCENARIO_ROW)].font = st.BOLD
+    selector = ws[SCENARIO_CELL]
+    selector.value, selector.font, selector.fill = SCENARIOS[0], st.INPUT_FONT, st.INPUT_FILL
+    ws[SCENARIO_NOTE_CELL] = "Bear and Bull are illustrative (the report publishes the base case only)"
+    ws[SCENARIO_NOTE_CELL].font = st.SUBTITLE
+    b.name("scenario", absolute(ASSUMPTIONS, SCENARIO_CELL))
+    pick = DataValidation(type="list", formula1=f'"{",".join(SCENARIOS)}"', allow_blank=False)
+    pick.error, pick.errorTitle = f"Choose {SCENARIOS[0]}, {SCENARIOS[1]} or {SCENARIOS[2]}", "scenario"
+    ws.add_data_validation(pick)
+    pick.add(SCENARIO_CELL)
+
+
+def _input(b: Builder, ws: Worksheet, i: InputRow, overrides: dict[str, dict[str, object]]) -> None:
+    """One input's row: name, Base value (named), and for a driver its scenarios, Live value and Drivers entry."""
+    ws[at(NAME_COL, i.row)] = i.name
+    cells = [ws[at(VALUE_COL, i.row)]]
+    cells[0].value = i.value
+    if i.kind == "driver":
+        for label, col in (("Bear", BEAR_COL), ("Bull", BULL_COL)):
+            c = ws[at(col, i.row)]
+            if i.name in overrides[label]:
+                c.value = overrides[label][i.name]
+            cells.append(c)
+        base, bear, bull = (at(col, i.row) for col in (VALUE_COL, BEAR_COL, BULL_COL))
+        choices = f"{fixed(at(VALUE_COL, HEADER_ROW))}:{fixed(at(BULL_COL, HEADER_ROW))}"
+        live = ws[at(LIVE_COL, i.row)]
+        live.value = (
+            f"=CHOOSE(MATCH(scenario,{choices},0),{base},"
+            f"IF(ISBLANK({bear}),{base},{bear}),IF(ISBLANK({bull}),{base},{bull}))"
+        )
+        live.font = st.FORMULA_FONT
+        b.name(LIVE_PREFIX + i.name, absolute(ASSUMPTIONS, at(LIVE_COL, i.row)))
+        ws[at(DRIVERS_NAME_COL, i.row)] = i.name
+        link = ws[at(DRIVERS_VALUE_COL, i.row)]
+        link.value, link.font = f"={at(LIVE_COL, i.row)}", st.LINK_FONT
+        cells.append(live)
+        cells.append(link)
+    for c in cells:
+        if c.column_letter in (VALUE_COL, BEAR_COL, BULL_COL):
+            c.font, c.fill = st.INPUT_FONT, st.INPUT_FILL
+        if i.unit == "fraction":
+            c.number_format = "0.0000"
+        elif isinstance(i.value, float) and not i.value.is_integer():
+            c.number_format = "#,##0.0000;(#,##0.0000)"
+    ws[at(UNIT_COL, i.row)] = i.unit
+    ws[at(MEANING_COL, i.row)] = i.meaning
+    ws[at(SOURCE_COL, i.row)] = i.source
+    b.name(i.name, b.layout.absolute_input(i.name))

@@ -1,0 +1,97 @@
+"""The Cover: the headline figures, the Forecasts and Valuation table, the add-in panel and a read-me."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.tables import table_rows
+
+from .. import styles as st
+from ..layout import COVER, COVER_TABLE, COVER_VALUE_COL, LABEL_COL, README_LABEL, UDF_COLUMNS, at
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from ..build import Builder
+
+NEEDS_ADDIN = "needs the SenseTime add-in"
+# The add-in panel: label, the ST_ call, its number format, by the native name the call equals.
+UDF_PANEL = {
+    "TargetPrice": ("Target price (HK$)", "ST_TARGET(Drivers)", "0.00"),
+    "Rating": ("Rating", "ST_RATING(Drivers)", "General"),
+    "Valuation": ("Valuation (US$ m)", "ST_VALUATION(Drivers)", "#,##0"),
+}
+NOTES = (
+    "Inputs are blue on the Assumptions sheet (one row each, with its defined name) and the reported "
+    "2020A-2021A figures on the statement sheets. Every other number is a formula: change an input and the "
+    "target price moves.",
+    "The Checks sheet must read 'All checks pass'. Known inconsistencies of the report are recorded there "
+    "with their amounts (docs/errata.md).",
+    "Audit a copy with `stmodel audit FILE`; this workbook needs no add-in and no macros.",
+)
+
+
+def cover(b: Builder) -> None:
+    ws = b.ws(COVER)
+    lay = b.layout.cover
+    src = b.model.report.source
+    b.title(
+        ws,
+        "SenseTime Group (20 HK): equity research model",
+        f"After {src['publisher']}, initiation of {src['date']}: {src['title']}",
+    )
+    summary = {
+        "rating": ("Rating", "=Rating", "General"),
+        "target_price": ("12-month target price (HK$)", "=TargetPrice", "0.00"),
+        "upside": ("Upside to target price", "=Upside", "0.0%"),
+        "last_price": ("Last price (HK$)", "=LastPrice", "0.00"),
+        "last_price_date": ("Last price date", b.model.report.market["last_price"].date, "General"),
+        "checks": ("Model checks", "=MasterCheck", "General"),
+    }
+    for key, row in lay.summary.items():
+        label, value, fmt = summary[key]
+        ws[at(LABEL_COL, row)] = label
+        c = ws[at(COVER_VALUE_COL, row)]
+        c.value, c.number_format, c.font, c.alignment = value, fmt, st.BOLD, st.RIGHT
+    ws[at(LABEL_COL, lay.table_row)] = COVER_TABLE
+    ws[at(LABEL_COL, lay.table_row)].font = st.BOLD
+    b.year_header(ws, lay.header)
+    ws[at(LABEL_COL, lay.header.row)].alignment = st.WRAP
+    for r, line in enumerate(table_rows(b.model, COVER_TABLE), start=lay.first_row):
+        ws[at(LABEL_COL, r)] = line.label
+        if line.key:
+            for y, col in lay.header.columns.items():
+                b.write_link(ws, at(col, r), line.key, y)
+    udf_panel(b, ws)
+    ws[at(LABEL_COL, lay.readme_row)] = README_LABEL
+    ws[at(LABEL_COL, lay.readme_row)].font = st.BOLD
+    source = (
+        f"Source: {src['publisher']}, initiation report of {src['date']} (BUY, TP HK$2.70). Figures and their "
+        "report lines are on the Sources sheet."
+    )
+    for r, text in enumerate((source, *NOTES), start=lay.readme_row + 1):
+        ws[at(LABEL_COL, r)] = text
+    for col in lay.header.columns.values():
+        ws.column_dimensions[col].width = 12
+    b.finish_sheet(ws, lay.last_column, freeze=None)
+    ws.page_setup.fitToHeight = 1
+
+
+def udf_panel(b: Builder, ws: Worksheet) -> None:
+    """A few ST_* calls beside their native twins; without the add-in they read as a plain note."""
+    lay = b.layout.cover
+    addin, native = UDF_COLUMNS
+    ws[at(LABEL_COL, lay.udf_row)] = "With the SenseTime add-in (Python engine)"
+    ws[at(LABEL_COL, lay.udf_row)].font = st.BOLD
+    ws[at(addin, lay.udf_row)], ws[at(native, lay.udf_row)] = "Add-in", "Native"
+    for col in UDF_COLUMNS:
+        c = ws[at(col, lay.udf_row)]
+        c.font, c.fill, c.alignment = st.BOLD, st.HEADER_FILL, st.RIGHT
+    for name, r in lay.udf_rows.items():
+        label, call, fmt = UDF_PANEL[name]
+        ws[at(LABEL_COL, r)] = label
+        ws[at(addin, r)] = f'=IFERROR({call},"{NEEDS_ADDIN}")'
+        ws[at(native, r)] = f"={name}"
+        for col in UDF_COLUMNS:
+            ws[at(col, r)].number_format = fmt
+            ws[at(col, r)].alignment = st.RIGHT

@@ -1,0 +1,73 @@
+"""The Sources sheet: every typed cell with where its figure comes from, then the report's errata."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from openpyxl.utils.cell import get_column_letter
+
+from engine.errata import load_errata
+from engine.lines import YEARS
+
+from .. import styles as st
+from ..layout import (
+    ASSUMPTIONS,
+    ERRATA_COLUMNS,
+    LABEL_COL,
+    SOURCES,
+    SOURCES_COLUMNS,
+    SOURCES_FREEZE,
+    SOURCES_HEADER_ROW,
+    SOURCES_LAST_COL,
+    at,
+)
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from ..build import Builder
+
+WIDTHS = (26, 34, 14, 60, 60, 80)  # columns A onwards
+
+
+def sources(b: Builder) -> None:
+    ws = b.ws(SOURCES)
+    lay = b.layout
+    src = b.model.report.source
+    b.title(ws, "Sources", f"{src['publisher']}: {src['title']}, {src['date']} (text file {src['text_file']})")
+    r = SOURCES_HEADER_ROW
+    _header(ws, r, SOURCES_COLUMNS)
+    for i in lay.inputs:
+        r += 1
+        _row(ws, r, (f"{ASSUMPTIONS}!{lay.input_cell(i.name)}", i.name, i.value, i.source))
+    for (key, col), value in sorted(b.model.typed.items()):
+        if col not in YEARS or value in ("", None) or (key, col) not in lay.homes:
+            continue
+        line = b.model.lines[key]
+        table = b.model.report.table(line.source or "")
+        r += 1
+        sheet, cell = lay.homes[(key, col)]
+        where = f"{table.title} / {line.label} (line {table.row(line.label).line})"
+        _row(ws, r, (f"{sheet}!{cell}", f"{line.label} {col}", value, where))
+    r += 2
+    ws[at(LABEL_COL, r)] = "Errata: where the report contradicts itself"
+    ws[at(LABEL_COL, r)].font = st.BOLD
+    r += 1
+    _header(ws, r, ERRATA_COLUMNS)
+    for e in load_errata():
+        r += 1
+        cells = f"{e.table} / {', '.join(e.rows)}" + (f" / {', '.join(e.columns)}" if e.columns else "")
+        _row(ws, r, (e.id, e.handling, cells, ", ".join(str(v) for v in e.printed), e.reproduced_by, e.evidence))
+    for j, width in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width
+    b.finish_sheet(ws, SOURCES_LAST_COL, freeze=SOURCES_FREEZE)
+
+
+def _header(ws: Worksheet, row: int, titles: tuple[str, ...]) -> None:
+    for j, text in enumerate(titles, start=1):
+        ws.cell(row, j, text).font = st.BOLD
+
+
+def _row(ws: Worksheet, row: int, values: tuple[Any, ...]) -> None:
+    for j, value in enumerate(values, start=1):
+        ws.cell(row, j, value)

@@ -1,0 +1,129 @@
+"""The Valuation sheet: per-share rows, market data, the peer table and chart, the target price
+and the sensitivity grid."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from openpyxl.chart import BarChart, Reference
+from openpyxl.worksheet.worksheet import Worksheet
+
+from engine.expr import Expr, Raw, inline, to_excel
+from engine.lines import COLUMNS
+from engine.sensitivity import default_axes
+
+from .. import styles as st
+from ..layout import LABEL_COL, MARKET_LINES, PEER_CHART_CELL, TARGET_LINES, VALUATION, FormulaContext, at
+from .statements import year_rows
+
+if TYPE_CHECKING:
+    from ..build import Builder
+
+
+def valuation(b: Builder) -> None:
+    ws = b.ws(VALUATION)
+    lay = b.layout.valuation
+    b.title(ws, "Valuation: P/S on FY2024E, peers and the 12-month target price", "RMB m unless stated")
+    b.year_header(ws)
+    year_rows(b, ws)
+    _heading(ws, lay.market_row, "Market data and FX")
+    for key in MARKET_LINES:
+        b.single(ws, key)
+    peer_table(b, ws)
+    _heading(ws, lay.target_row, "Target price")
+    for key in TARGET_LINES:
+        b.single(ws, key)
+    ws[b.home_cell("target_multiple")].number_format = "0.00"
+    ws[b.home_cell("target_price_unrounded")].number_format = "0.0000"
+    ws[b.home_cell("target_price")].number_format = "0.00"
+    for header in lay.peers.headers[1:]:
+        ws.column_dimensions[lay.peers.column(header)].width = 12
+    sensitivity_grid(b, ws)
+    b.finish_sheet(ws, lay.peers.last_column)
+    peer_chart(b, ws)
+
+
+def _heading(ws: Worksheet, row: int, text: str) -> None:
+    ws[at(LABEL_COL, row)] = text
+    ws[at(LABEL_COL, row)].font = st.BOLD
+
+
+def peer_table(b: Builder, ws: Worksheet) -> None:
+    """Peers' prices, market caps and sales (links to their inputs) and P/S multiples (formulas), then the average."""
+    table = b.layout.valuation.peers
+    meta = b.model.report.peers_meta
+    _heading(ws, table.heading_row, "Valuation & Peers comparison (US$ m; prices in local currency)")
+    for header in table.headers:
+        c = ws[at(table.column(header), table.header_row)]
+        c.value = header
+        c.font, c.fill, c.alignment = st.BOLD, st.HEADER_FILL, st.WRAP
+    for peer in b.model.report.peers:
+        r = table.rows[peer.key]
+        ws[at(table.column("Company"), r)] = peer.name
+        ws[at(table.column("Ticker"), r)] = peer.ticker
+        links = {"Price (Local)": (f"{peer.key}_price", 2), "Mkt cap (USD mn)": (f"{peer.key}_mkt_cap", 0)}
+        links |= {f"Sales {c}": (f"{peer.key}_sales_{c}", 0) for c in meta["sales_columns"]}
+        for header, (name, decimals) in links.items():
+            c = ws[at(table.column(header), r)]
+            c.value = f"={name}"
+            c.font, c.number_format = st.LINK_FONT, st.number_format("US$ m", decimals)
+        price = f"{peer.key}_price_usd"
+        b.write_home(ws, b.home_cell(price), price, None)
+        ws[b.home_cell(price)].number_format = st.number_format("US$", 2)
+        for c in meta["ps_columns"]:
+            key = f"{peer.key}_ps_{c}"
+            b.write_home(ws, b.home_cell(key), key, None)
+    _heading(ws, table.average_row, "Average")
+    for c in meta["ps_columns"]:
+        key = f"peer_average_ps_{c}"
+        b.write_home(ws, b.home_cell(key), key, None)
+        ws[b.home_cell(key)].font = st.BOLD
+
+
+def sensitivity_grid(b: Builder, ws: Worksheet) -> None:
+    """Target price by premium (rows) and USDCNY (columns): native formulas, one per cell."""
+    rows, cols = default_axes()
+    grid = b.layout.valuation.grid
+    _heading(
+        ws, grid.top, f"Sensitivity: 12-mth target price (HK$) by {rows.driver} (rows) and {cols.driver} (columns)"
+    )
+    _heading(ws, grid.header_row, f"{rows.driver} \\ {cols.driver}")
+    definitions = {k: line.value for k, line in b.model.lines.items() if not line.by_year and line.value}
+    target = b.model.lines["target_price"].value
+    assert target is not None, "target_price is a single-value line"
+    for j, v in enumerate(cols.values):
+        c = ws[at(grid.column(j), grid.header_row)]
+        c.value = v
+        c.font, c.fill, c.number_format = st.INPUT_FONT, st.INPUT_FILL, "0.00"
+    for i, rv in enumerate(rows.values):
+        r = grid.row(i)
+        c = ws[at(LABEL_COL, r)]
+        c.value = rv
+        c.font, c.fill, c.number_format = st.INPUT_FONT, st.INPUT_FILL, "0.00"
+        for j in range(len(cols.values)):
+            col = grid.column(j)
+            at_point: dict[str, Expr] = {
+                rows.driver: Raw(f"${LABEL_COL}{r}"),
+                cols.driver: Raw(f"{col}${grid.header_row}"),
+            }
+            expr = inline(target, definitions, at_point)
+            cell = ws[at(col, r)]
+            cell.value = "=" + to_excel(expr, None, COLUMNS, FormulaContext(b.layout, ws.title))
+            cell.number_format = "0.00"
+
+
+def peer_chart(b: Builder, ws: Worksheet) -> None:
+    """The peers' P/S multiples as bars, beside the per-share rows."""
+    table = b.layout.valuation.peers
+    ps = [f"P/S {c}" for c in b.model.report.peers_meta["ps_columns"]]
+    last_peer = table.header_row + len(table.rows)
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "Peer P/S (x)"
+    data = Reference(
+        ws, min_col=table.col(ps[0]), max_col=table.col(ps[-1]), min_row=table.header_row, max_row=last_peer
+    )
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=table.col("Company"), min_row=table.header_row + 1, max_row=last_peer))
+    chart.height, chart.width = 9, 16
+    ws.add_chart(chart, PEER_CHART_CELL)

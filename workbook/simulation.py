@@ -1,0 +1,37 @@
+"""The Monte Carlo summary written into a saved model workbook (a Simulation sheet of values)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from .layout import SIMULATION
+from .refresh import OpenpyxlBook, RefreshError, open_for_update
+
+
+def write_simulation(path: Path, summary: dict[str, Any], spec: str) -> None:
+    """The Monte Carlo summary as values on a Simulation sheet of a saved workbook (atomic save)."""
+    from workbook.build import BuildError, save_atomic
+
+    wb = open_for_update(Path(path))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    rows: list[list[Any]] = [
+        ["Monte Carlo simulation of the target price (values, written by stmodel simulate)"],
+        ["Written", stamp],
+        ["Scenarios", summary["n"]],
+        ["Seed", summary["seed"]],
+        ["Spec", spec],
+        [],
+        ["Target price (HK$, unrounded)", "value"],
+        ["mean", summary["target_price_mean"]],
+        *([k, v] for k, v in summary["target_price_percentiles"].items()),
+        [],
+        ["Rating", "probability"],
+        *([k, v] for k, v in summary["rating_probabilities"].items()),
+    ]
+    OpenpyxlBook(wb).write_block(SIMULATION, rows)
+    try:
+        save_atomic(wb, Path(path))
+    except BuildError as e:
+        raise RefreshError(str(e)) from None
