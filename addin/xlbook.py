@@ -1,4 +1,4 @@
-"""The xlwings side of `workbook.refresh.BookAdapter`: an open Excel workbook, one read and one write per sheet."""
+"""The xlwings side of `workbook.book.BookAdapter`: an open Excel workbook, one read and one write per sheet."""
 
 from __future__ import annotations
 

@@ -143,18 +143,13 @@ def implied_by_tables(spec: Mapping[str, Any], report: ReportData) -> dict[str, 
     return {c: float(fn(p, spec, c)) for c in FCST}
 
 
-@cache
-def forecast_drivers(report: ReportData | None = None) -> dict[str, dict[str, float]]:
-    """Per-year driver base values: {driver: {column: value}} for the forecast columns."""
-    from .drivers import load_records  # the records live with the registry, which imports this module
-
-    report = report or load_report()
-    return {r.name: implied_by_tables(r.implied, report) for r in load_records() if r.implied["kind"] in TABLE_KINDS}
-
-
-@cache
 def adjustments(report: ReportData | None = None) -> dict[str, dict[str, float]]:
-    """Fixed per-year adjustments: {name: {column: amount}}."""
+    """Fixed per-year adjustments: {name: {column: amount}} (a copy: the computed amounts are cached)."""
+    return {name: dict(amounts) for name, amounts in _adjustments(report).items()}
+
+
+@cache
+def _adjustments(report: ReportData | None = None) -> dict[str, dict[str, float]]:
     p = Printed(report or load_report())
     out: dict[str, dict[str, float]] = {}
 

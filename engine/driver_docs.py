@@ -12,7 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from .drivers import Driver, Record, expanded
+from .drivers import Driver, Record, expanded, text_context
 from .report import ReportData, ReportDataError, load_report
 
 START, END = "<!-- drivers:start -->", "<!-- drivers:end -->"
@@ -69,8 +69,8 @@ def _bounds(b: Mapping[str, Any]) -> str:
 
 def _row(rec: Record, ds: list[Driver], report: ReportData) -> str:
     d = ds[0]
-    ctx: dict[str, Any] = {"valuation": report.valuation, "rating": report.rating, "market": report.market}
-    ctx |= {"peer": SimpleNamespace(key="<peer>", name="(peer)"), "local_unit": "local currency", "column": "(year)"}
+    peer = SimpleNamespace(key="<peer>", name="(peer)")  # a per-peer record stands for every peer
+    ctx = text_context(report, peer=peer, local_unit="local currency", column="(year)")
     templated = rec.per_peer or d.column is not None
     unit, meaning = (rec.texts[k].format_map(ctx) if templated else getattr(d, k) for k in ("unit", "meaning"))
     name = f"`{rec.name.format_map(ctx)}`"

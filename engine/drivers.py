@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .calibration import SOURCE, TABLE_KINDS, adjustments, implied_by_tables, table_spec_problem
@@ -91,11 +92,11 @@ class Record:
 
     name: str
     kind: str
-    implied: dict[str, Any]
-    texts: dict[str, str]  # unit, meaning, source as given (a missing one comes from `implied`)
-    bounds: dict[str, Any]
+    implied: Mapping[str, Any]  # read-only views, here and below: the records are cached and shared
+    texts: Mapping[str, str]  # unit, meaning, source as given (a missing one comes from `implied`)
+    bounds: Mapping[str, Any]
     per_peer: bool = False
-    local_units: dict[str, str] | None = None  # [currency_units], for a peer record's {local_unit}
+    local_units: Mapping[str, str] | None = None  # [currency_units], for a peer record's {local_unit}
 
 
 def _record(r: Any, where: str, local_units: dict[str, str] | None) -> Record:
@@ -139,7 +140,16 @@ def _record(r: Any, where: str, local_units: dict[str, str] | None) -> Record:
     if implied["kind"] == "constant" and (isinstance(constant, bool) or not isinstance(constant, str | int | float)):
         raise bad(f"implied.value: expected a number or text, got {implied['value']!r}")
     texts = {k: r[k] for k in _TEXT if k in r}
-    return Record(r["name"], r["kind"], implied, texts, bounds, local_units is not None, local_units)
+    units = MappingProxyType(dict(local_units)) if local_units is not None else None
+    return Record(
+        r["name"],
+        r["kind"],
+        MappingProxyType(dict(implied)),
+        MappingProxyType(texts),
+        MappingProxyType(bounds),
+        local_units is not None,
+        units,
+    )
 
 
 @cache
@@ -156,7 +166,7 @@ def load_records(path: Path = DRIVERS_FILE) -> tuple[Record, ...]:
     return (*records, *(_record(r, f"{path.name}: peer_driver[{i}]", units) for i, r in enumerate(peers)))
 
 
-def _implied(spec: dict[str, Any], report: ReportData, peer: Peer | None) -> tuple[Any, dict[str, str]]:
+def _implied(spec: Mapping[str, Any], report: ReportData, peer: Peer | None) -> tuple[Any, dict[str, str]]:
     """A record's base (a value, or {column: value} per year) and the texts its source supplies."""
     kind = spec["kind"]
     if kind in TABLE_KINDS:
@@ -181,12 +191,16 @@ def _implied(spec: dict[str, Any], report: ReportData, peer: Peer | None) -> tup
     return getattr(peer, spec["field"]), {"source": f"{title} / {peer.name} (line {peer.line})"}
 
 
+def text_context(report: ReportData, **extra: Any) -> dict[str, Any]:
+    """What a record's `{...}` placeholders can name: the report's sections, plus `extra` (peer, local_unit)."""
+    return {"valuation": report.valuation, "rating": report.rating, "market": report.market, **extra}
+
+
 def _expand(rec: Record, report: ReportData, peer: Peer | None = None) -> list[Driver]:
     """The drivers of one record: one, or one per column when its base is per year."""
     base, supplied = _implied(rec.implied, report, peer)
-    ctx: dict[str, Any] = {"valuation": report.valuation, "rating": report.rating, "market": report.market}
-    if peer is not None:
-        ctx |= {"peer": peer, "local_unit": (rec.local_units or {}).get(peer.currency, peer.currency)}
+    local_unit = (rec.local_units or {}).get(peer.currency, peer.currency) if peer is not None else ""
+    ctx = text_context(report, peer=peer, local_unit=local_unit) if peer is not None else text_context(report)
 
     def fill(key: str, **extra: str) -> str:
         if key in rec.texts:

@@ -35,7 +35,7 @@ def load_scenarios(path: Path = SCENARIO_FILE) -> dict[str, Scenario]:
                 for d in expand(name):
                     d.check(value)
             except DriverError as e:
-                raise ReportDataError(f"{where}.overrides.{name}: {e}") from None
+                raise ReportDataError(f"{where}.overrides.{name}: {e}") from e
         out[key] = Scenario(
             key, str(entry.get("label", key.title())), str(entry.get("rationale", "")), entry["overrides"]
         )

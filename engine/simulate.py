@@ -68,7 +68,7 @@ def parse_spec(raw: dict[str, Any], source: str = "spec") -> list[Distribution]:
         try:
             targets = expand(entry)
         except DriverError as e:
-            raise SpecError(f"{source}: [{entry}]: {e}") from None
+            raise SpecError(f"{source}: [{entry}]: {e}") from e
         dist = table.get("dist")
         for d in targets:
             if isinstance(d.base, str):

@@ -2,7 +2,8 @@
 
 Every error the project raises on purpose derives from `engine.errors.StmodelError`; the command
 group below catches that one class, prints one line on stderr (with the CLI's advice for the
-error's kind) and exits with code 2. No command catches errors of its own, so no traceback escapes.
+error's kind) and exits with code 2, so no traceback escapes. Only `export` catches one error itself:
+a refused analyst copy lists its audit findings and exits with code 1.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ def advise(kind: type[StmodelError], text: str) -> None:
 
 
 def message(error: StmodelError) -> str:
-    """The error's one line, with the advice for its kind when there is one."""
+    """The error's one line, with the advice for its kind (or for the error it wraps) when there is one."""
     text = str(error) or type(error).__name__
-    for kind in type(error).__mro__:
-        if kind in ADVICE:
-            return f"{text} ({ADVICE[kind]})"
+    cause: BaseException | None = error
+    while cause is not None:
+        for kind in type(cause).__mro__:
+            if kind in ADVICE:
+                return f"{text} ({ADVICE[kind]})"
+        cause = cause.__cause__
     return text
 
 
@@ -130,10 +134,6 @@ def write_atomic(path: Path, data: bytes) -> None:
 
     with replacing(path) as tmp:
         tmp.write_bytes(data)
-
-
-def echo_err(text: str) -> None:
-    typer.echo(text, err=True)
 
 
 advise(UnknownDriverError, "stmodel drivers lists them")

@@ -11,29 +11,26 @@ import sys
 
 import typer
 
-from . import addin_commands as addin
-from . import model_commands as model
-from . import scenario_commands as scenarios
-from . import workbook_commands as workbook
+from . import addin_commands, model_commands, scenario_commands, workbook_commands
 from .app import app
 
 # The commands, in the order `stmodel --help` lists them.
 for command in (
-    model.value,
-    model.drivers,
-    model.errata,
-    model.reconcile,
-    workbook.build,
-    workbook.recalc,
-    workbook.audit,
-    workbook.refresh,
-    workbook.export,
-    scenarios.sensitivity,
-    scenarios.simulate,
+    model_commands.value,
+    model_commands.drivers,
+    model_commands.errata,
+    model_commands.reconcile,
+    workbook_commands.build,
+    workbook_commands.recalc,
+    workbook_commands.audit,
+    workbook_commands.refresh,
+    workbook_commands.export,
+    scenario_commands.sensitivity,
+    scenario_commands.simulate,
 ):
     app.command()(command)
 addin_app = typer.Typer(help="The SenseTime Excel add-in (.xlam).", no_args_is_help=True)
-addin_app.command("build")(addin.addin_build)
+addin_app.command("build")(addin_commands.addin_build)
 app.add_typer(addin_app, name="addin")
 
 

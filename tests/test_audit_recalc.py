@@ -16,7 +16,10 @@ KNOWN = {("info", "Balance Sheet", cell, "known-report-difference") for cell in 
 
 
 def found(findings) -> set[tuple[str, str, str, str]]:
-    return {(f.severity, f.sheet, f.cell, f.rule) for f in findings}
+    """The findings as a set of keys; a finding reported twice fails the test."""
+    keys = [(f.severity, f.sheet, f.cell, f.rule) for f in findings]
+    assert len(set(keys)) == len(keys), f"a finding is reported twice: {sorted(keys)}"
+    return set(keys)
 
 
 def test_fresh_workbook_after_recalculation(built):

@@ -7,6 +7,8 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+import engine
+from engine.errors import StmodelError
 from stmodel.cli import app
 
 runner = CliRunner()
@@ -96,6 +98,20 @@ def test_bad_input_is_one_line_and_exit_code_2(arg, message):
     assert "Traceback" not in result.output
 
 
+def test_the_cli_adds_its_advice_to_an_unknown_driver_wherever_it_is_named(tmp_path):
+    """The engine's message names the driver; the CLI alone adds where to look, also through a spec file."""
+    advice = "unknown driver 'premiumx'; did you mean 'premium'? (stmodel drivers lists them)"
+    result = runner.invoke(app, ["value", "--set", "premiumx=1"])
+    assert result.exit_code == 2 and result.stderr.strip() == f"stmodel: error: {advice}"
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[premiumx]\ndist = "normal"\nmean = 0.4\nsd = 0.1\n')
+    result = runner.invoke(app, ["simulate", "-n", "10", "--spec", str(spec)])
+    assert result.exit_code == 2 and result.stderr.strip() == f"stmodel: error: spec.toml: [premiumx]: {advice}"
+    with pytest.raises(engine.DriverError) as raised:
+        engine.run({"premiumx": 1})
+    assert str(raised.value) == "unknown driver 'premiumx'; did you mean 'premium'?"  # no CLI advice below the CLI
+
+
 def test_no_traceback_from_the_installed_command():
     proc = subprocess.run(
         [sys.executable, "-m", "stmodel", "value", "--set", "usdcny=-1"], capture_output=True, text=True
@@ -139,3 +155,33 @@ def test_a_fixed_adjustment_is_not_a_driver():
     result = runner.invoke(app, ["value", "--set", "cash_unreconciled_2023F=0"])
     assert result.exit_code == 2
     assert "'cash_unreconciled_2023F' is a fixed report adjustment, not a driver" in result.stderr
+
+
+def _error_classes() -> list[type[StmodelError]]:
+    """Every StmodelError subclass of the project, its modules imported so that each is defined."""
+    import workbook.audit
+    import workbook.charts
+    import workbook.export
+    import workbook.reader
+    import workbook.refresh  # noqa: F401
+
+    found, todo = [], [StmodelError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += cls.__subclasses__()
+    # ExportRefused is the one error a command handles itself: it lists the findings, exit 1 (test_export.py).
+    return sorted((c for c in found if c.__name__ != "ExportRefused"), key=lambda c: c.__qualname__)
+
+
+@pytest.mark.parametrize("error", _error_classes(), ids=lambda c: c.__name__)
+def test_every_project_error_is_one_line_and_exit_code_2(error, monkeypatch):
+    def broken(*args, **kwargs):
+        raise error("what went wrong, where")
+
+    monkeypatch.setattr(engine, "run", broken)
+    result = runner.invoke(app, ["value"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("stmodel: error: ")
+    assert "what went wrong, where" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

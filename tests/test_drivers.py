@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.calibration import forecast_drivers
 from engine.driver_docs import END, START, markdown_table, update_markdown
 from engine.drivers import DriverError, build_registry, expand, load_records
 from engine.report import ReportDataError
@@ -46,13 +45,31 @@ def test_the_registry_follows_the_records():
     assert reg["capex_2022F"].base == 3874.0  # the printed Capital Exp.(net), negated
 
 
-def test_forecast_drivers_are_the_registry_base_values():
+def test_base_values_are_implied_from_the_printed_figures():
+    """Each inverse computed here by hand from the printed cells, independently of the records' interpreter."""
+    report = engine.load_report()
+    seg, inc = report.table("Segmental Breakdown"), report.table("Income Statement")
+    bs, cf = report.table("Balance Sheet"), report.table("Cash Flow Statement")
+    days = float(report.valuation["days_per_year"])
+
+    def revenue(c: str) -> float:
+        return sum(seg.value(label, c) for label in ("Smart Business", "Smart City", "Smart Life", "Smart Auto"))
+
+    def cogs(c: str) -> float:
+        return inc.value("Gross Profit", c) - revenue(c)
+
     reg = engine.drivers()
-    per_year = forecast_drivers()
-    assert list(per_year) == list(dict.fromkeys(d.group for d in reg.values() if d.kind == "forecast"))
-    for group, values in per_year.items():
-        for col, value in values.items():
-            assert reg[f"{group}_{col}"].base == value
+    growth = seg.value("Smart Auto", "2023F") / seg.value("Smart Auto", "2022F") - 1
+    assert reg["smart_auto_growth_2023F"].base == pytest.approx(growth, rel=1e-12)
+    assert reg["gross_margin_2024F"].base == pytest.approx(inc.value("Gross Profit", "2024F") / revenue("2024F"))
+    opex = -inc.value("Other Opng (Exp)/Inc", "2022F") - cf.value("Dep. & Amort.", "2022F")
+    assert reg["opex_ratio_2022F"].base == pytest.approx(opex / revenue("2022F"))
+    assert reg["debtor_days_2022F"].base == pytest.approx(bs.value("Debtors", "2022F") / revenue("2022F") * days)
+    assert reg["creditor_days_2023F"].base == pytest.approx(bs.value("Creditors", "2023F") / -cogs("2023F") * days)
+    assert reg["tax_2024F"].base == inc.value("Tax", "2024F")
+    assert reg["long_term_debt_2023F"].base == bs.value("LT Debt", "2023F")
+    hkdusd = report.market["mkt_cap_hkd_m"].value / report.market["mkt_cap_usd_m"].value
+    assert reg["hkdusd"].base == pytest.approx(hkdusd, rel=1e-15)
 
 
 def test_drivers_hands_out_a_fresh_dict():

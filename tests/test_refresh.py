@@ -11,6 +11,7 @@ import engine
 from engine.scenarios import load_scenarios
 from stmodel.cli import app
 from workbook.audit import audit, summary
+from workbook.book import OpenpyxlBook
 from workbook.build import build_workbook, save_atomic
 from workbook.layout import (
     ASSUMPTIONS,
@@ -29,7 +30,7 @@ from workbook.layout import (
 )
 from workbook.reader import Assumptions, EngineBlock, ReadError, SheetIndex, grid_of, read_engine
 from workbook.recalc import recalculated_values
-from workbook.refresh import OpenpyxlBook, RefreshError, refresh_file
+from workbook.refresh import RefreshError, refresh_file
 from workbook.sheets.assumptions import resolve_names
 from workbook.verify import compare, same
 
@@ -204,6 +205,22 @@ def test_rows_inserted_above_a_line_break_nothing(changed, tmp_path):
     block = engine_block(path)
     assert block.values[("non_cash_wc", "2021A")] == pytest.approx(expected)
     assert block.values[("target_price", None)] == engine.run(OVERRIDES).target_price != 2.7  # premium was read
+
+
+def test_columns_inserted_before_or_between_the_years_break_nothing(changed, tmp_path):
+    """The i-th year column is the layout's i-th year, wherever an inserted column has pushed it."""
+    wb = load_workbook(changed)
+    wb["Balance Sheet"].insert_cols(2)  # before the years: 2021A moves from C to D
+    wb["Income Statement"].insert_cols(4)  # between 2021A and 2022F, with no header
+    row = SheetIndex(wb["Balance Sheet"]).key_row["Debtors"]
+    wb["Balance Sheet"][f"D{row}"] = 6000  # the restated 2021A balance, in its moved column
+    path = tmp_path / "columns.xlsx"
+    wb.save(path)
+    refresh_file(path)
+    base = engine.run(OVERRIDES).raw("non_cash_wc", "2021A")
+    assert engine_block(path).values[("non_cash_wc", "2021A")] == pytest.approx(float(base) + 6000 - 5776)
+    index = SheetIndex(load_workbook(path)["Income Statement"])
+    assert index.year_columns == {"2020A": 2, "2021A": 3, "2022F": 5, "2023F": 6, "2024F": 7}
 
 
 def test_the_assumptions_reader_serves_a_grid_of_values():

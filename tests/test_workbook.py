@@ -8,9 +8,11 @@ from openpyxl.styles.colors import Color
 from typer.testing import CliRunner
 
 import engine
+from engine.files import WriteError
+from engine.lines import SEGMENTS as SEGMENT_LINES
 from engine.names import excel_name_problem
 from stmodel.cli import app
-from workbook.build import OUTPUT_NAMES, BuildError, build_workbook, save_atomic
+from workbook.build import OUTPUT_NAMES, build_workbook, save_atomic
 from workbook.formulas import number_literals, relative_form
 from workbook.layout import ASSUMPTIONS, SHEETS, STATEMENTS, VALUATION, YEAR_COLUMN, make_layout
 
@@ -102,7 +104,12 @@ def test_no_numbers_inside_formulas(wb):
 
 def test_reported_figures_are_blue_and_formulas_black(wb):
     ws = wb["Income Statement"]
-    assert ws["B4"].value == "=Segments!B9" or str(ws["B4"].value).startswith("=")
+    layout = make_layout()
+    revenue = next(r for r in layout.rows_of("Income Statement") if r.key == "revenue")
+    segments = [r.row for r in layout.rows_of("Segments") if r.key in {k for k, _ in SEGMENT_LINES}]
+    # Revenue's home is the Income Statement: the sum of the four segment cells of the same year.
+    assert ws[f"B{revenue.row}"].value == "=" + "+".join(f"Segments!B{row}" for row in segments)
+    assert not is_blue(ws[f"B{revenue.row}"].font)
     cogs = next(r for r in make_layout().rows_of("Income Statement") if r.key == "cogs")
     assert ws[f"B{cogs.row}"].value == -1014 and is_blue(ws[f"B{cogs.row}"].font)
     assert str(ws[f"D{cogs.row}"].value).startswith("=") and not is_blue(ws[f"D{cogs.row}"].font)
@@ -149,7 +156,7 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(wb, "save", broken_save)
-    with pytest.raises(BuildError, match="No space left on device"):
+    with pytest.raises(WriteError, match="No space left on device"):
         save_atomic(wb, target)
     assert target.read_bytes() == b"previous version"
     assert list(tmp_path.iterdir()) == [target]

@@ -9,8 +9,6 @@ each sheet is written by its module in workbook/sheets/, at the cells workbook/l
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.workbook.defined_name import DefinedName
@@ -19,11 +17,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 import engine
 from engine.errors import StmodelError
 from engine.expr import INPUT, to_excel
-from engine.files import WriteError, replacing
 from engine.lines import COLUMNS
 from engine.model import Model, compile_model
 
 from . import styles as st
+from .book import save_atomic  # re-exported: `stmodel build` and the tests save with it
 from .layout import (
     ASSUMPTIONS,
     COVER,
@@ -205,15 +203,6 @@ class Builder:
 
 def build_workbook(model: Model | None = None) -> Workbook:
     return Builder(model).build()
-
-
-def save_atomic(wb: Workbook, path: Path) -> None:
-    """Save through a temporary file in the target folder, then rename: no half-written workbook."""
-    try:
-        with replacing(path) as tmp:
-            wb.save(tmp)
-    except WriteError as e:
-        raise BuildError(str(e)) from None
 
 
 __all__ = ["NEEDS_ADDIN", "OUTPUT_NAMES", "BuildError", "Builder", "build_workbook", "save_atomic"]

@@ -12,20 +12,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import BoolProperty, StringProperty
 from openpyxl.styles import Protection
 
 from engine.errors import StmodelError
-from engine.files import WriteError, replacing
+from engine.files import replacing
 
 from .audit import (
     ANALYST_PROPERTY,
     EXPORTED_VALUES,
-    AuditError,
     Finding,
-    check_container,
+    load_checked,
+    open_checked,
     summary,
     template,
 )
@@ -207,15 +206,8 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
     source, output = Path(source), Path(output)
     if output.suffix.lower() != ".xlsx":
         raise ExportError(f"{output}: the analyst copy must be an .xlsx file")
-    try:
-        check_container(source)
-    except AuditError as e:
-        raise ExportError(str(e)) from None
-    try:
-        wb = load_workbook(source, keep_vba=False, keep_links=False)
-        values = load_workbook(source, data_only=True, keep_links=False)
-    except Exception as e:
-        raise ExportError(f"{source}: cannot be read as a workbook ({type(e).__name__})") from None
+    wb = open_checked(source, keep_vba=False, keep_links=False)
+    values = load_checked(source, data_only=True, keep_links=False)
     if _needs_values(wb, values):
         from .recalc import RecalcError, recalculated_values
 
@@ -234,16 +226,13 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
     protect(wb, password)
     from .recalc import RecalcError
 
-    try:
-        with replacing(output, suffix=".xlsx") as draft:  # refused or failed: the draft goes, OUT is untouched
-            wb.save(draft)
-            try:
-                fill_cached_values(draft)
-            except RecalcError as e:
-                raise ExportError(f"cached values: {e}") from None
-            findings = run_audit(draft)
-            if summary(findings)["error"] and not force:
-                raise ExportRefused(findings)
-    except WriteError as e:
-        raise ExportError(str(e)) from None
+    with replacing(output, suffix=".xlsx") as draft:  # refused or failed: the draft goes, OUT is untouched
+        wb.save(draft)
+        try:
+            fill_cached_values(draft)
+        except RecalcError as e:
+            raise ExportError(f"cached values: {e}") from None
+        findings = run_audit(draft)
+        if summary(findings)["error"] and not force:
+            raise ExportRefused(findings)
     return findings

@@ -114,10 +114,11 @@ class SheetIndex:
             at_row = self._header_row(header)
             if at_row is None:
                 continue
-            headers[at_row] = _texts(grid[at_row - 1], header.positions())
+            positions = _year_positions(grid[at_row - 1], header)
+            headers[at_row] = _texts(grid[at_row - 1], positions)
             if not self.year_columns:
                 self.col_key = dict(headers[at_row])
-                self.year_columns = {y: c for c, y in header.positions().items()}
+                self.year_columns = {y: c for c, y in positions.items()}
         for r, row in enumerate(grid, start=1):
             texts = _texts(row, {})
             if r not in headers and row and row[0] in TABLE_HEADS and len(texts) >= 3:
@@ -153,6 +154,25 @@ class SheetIndex:
         return Cell(self.title, row, col, self.value(row, col))
 
 
+def _year_positions(row: list[Any], header: YearHeader) -> dict[int, str]:
+    """Column number -> year on a header row, by position: the i-th year column holds the layout's i-th year.
+
+    The year columns are the header cells after column A that hold a year or a formula (what the
+    year is, the text does not say: it may read 2022A where the layout has 2022F). Where they stand
+    at the layout's positions, or where a column inserted or deleted by the analyst has moved them
+    but their number is the layout's, they are taken in order; otherwise the layout's positions.
+    """
+    expected = header.positions()
+    found = [
+        col
+        for col, value in enumerate(row[1:], start=2)
+        if isinstance(value, str) and (value.startswith("=") or YEAR.match(value.strip()))
+    ]
+    if len(found) != len(expected):
+        return expected
+    return dict(zip(found, expected.values(), strict=True))
+
+
 def _texts(row: list[Any], years: Mapping[int, str]) -> dict[int, str]:
     """A header row's column titles: the years at their positions, then any other text (a title
     repeated further right, as in a pasted table, names only its first column)."""
@@ -181,7 +201,9 @@ class Assumptions:
     """The Assumptions sheet as the workbook holds it: each input's Base/Bear/Bull/Live cells, found
     by its name in column A and the column headers, and the scenario the selector names."""
 
-    def __init__(self, grid: Grid, layout: Layout | None = None) -> None:
+    def __init__(self, grid: Grid, layout: Layout | None = None, strict: bool = True) -> None:
+        """`strict`: a scenario selector naming no scenario column is an error (refresh); the auditor
+        reads such a sheet anyway (strict=False) and reports the selector itself."""
         self.layout = layout or make_layout()
         self.index = SheetIndex.from_grid(ASSUMPTIONS, grid, self.layout)
         header_row = self.index.key_row.get(HEADERS[NAME_COL])
@@ -190,10 +212,13 @@ class Assumptions:
             raise ReadError(f"{ASSUMPTIONS}: no header row with Name and Base columns")
         self.columns = {label: header.index(label) + 1 for label in (*SCENARIOS, LIVE) if label in header}
         selector = self.index.key_row.get(SCENARIO_LABEL)
-        self.scenario = self.index.value(selector, self.columns[BASE]) if selector else BASE
+        self.selector = self.index.cell(selector, self.columns[BASE]) if selector else None
+        self.scenario = self.selector.value if self.selector else BASE
         if self.scenario not in SCENARIOS or self.scenario not in self.columns:
             choices = ", ".join(s for s in SCENARIOS if s in self.columns)
-            raise ReadError(f"{ASSUMPTIONS}: scenario in use must be one of {choices}, found {self.scenario!r}")
+            if strict:
+                raise ReadError(f"{ASSUMPTIONS}: scenario in use must be one of {choices}, found {self.scenario!r}")
+            self.scenario = BASE
 
     def names(self) -> list[str]:
         """The labels of column A, top to bottom (input names, headings and notes alike)."""

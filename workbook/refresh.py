@@ -1,9 +1,9 @@
 """Refresh forecasts: read the workbook's inputs, run the engine, write its results to the Engine sheet.
 
 One function, `refresh`, works on an open Excel workbook (xlwings, `addin/xlbook.py`) and on an
-openpyxl workbook (headless, here), through the small `BookAdapter` interface. It writes only the Engine sheet, never an
-input cell. `refresh_file` is the headless command: it saves through a temporary file, so a failure
-halfway leaves the original untouched.
+openpyxl workbook (headless), through the small `BookAdapter` interface (`workbook/book.py`). It
+writes only the Engine sheet, never an input cell. `refresh_file` is the headless command: it saves
+through a temporary file, so a failure halfway leaves the original untouched.
 """
 
 from __future__ import annotations
@@ -11,52 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import engine
 from engine.drivers import DriverError
 from engine.errors import StmodelError
 from engine.expr import Env
 from engine.lines import HIST, PRIOR
+from workbook.book import BookAdapter, OpenpyxlBook, open_for_update, save_atomic
 from workbook.layout import ASSUMPTIONS, ENGINE, Layout, engine_frame, make_layout, put
-from workbook.reader import Assumptions, Cell, ReadError, SheetIndex, grid_of, home_cells
+from workbook.reader import Assumptions, Cell, ReadError, SheetIndex, home_cells
 
 
 class RefreshError(StmodelError, ValueError):
     """A workbook the refresh cannot use; the message names the cell and the problem."""
-
-
-class BookAdapter(Protocol):
-    def sheet_names(self) -> list[str]: ...
-
-    def grid(self, sheet: str) -> list[list[Any]]:
-        """Cell values from A1, row by row (typed values; formulas may come back as text or results)."""
-
-    def write_block(self, sheet: str, rows: list[list[Any]]) -> None:
-        """Replace the sheet's contents with `rows` from A1 (creating the sheet if needed)."""
-
-
-class OpenpyxlBook:
-    """A headless workbook opened with openpyxl (formulas kept)."""
-
-    def __init__(self, wb: Any) -> None:
-        self.wb = wb
-
-    def sheet_names(self) -> list[str]:
-        return list(self.wb.sheetnames)
-
-    def grid(self, sheet: str) -> list[list[Any]]:
-        return grid_of(self.wb[sheet])
-
-    def write_block(self, sheet: str, rows: list[list[Any]]) -> None:
-        ws = self.wb[sheet] if sheet in self.wb.sheetnames else self.wb.create_sheet(sheet)
-        for row in ws.iter_rows():
-            for c in row:
-                c.value = None
-        for i, values in enumerate(rows, start=1):
-            for j, v in enumerate(values, start=1):
-                if v is not None:
-                    ws.cell(i, j).value = v
 
 
 def _number(cell: Cell, what: str) -> float:
@@ -138,25 +106,8 @@ def refresh(book: BookAdapter, layout: Layout | None = None) -> dict[str, Any]:
     return result.valuation()
 
 
-def open_for_update(path: Path) -> Any:
-    """A saved workbook opened with openpyxl (formulas kept), after the auditor's safety checks."""
-    from openpyxl import load_workbook
-
-    from workbook.audit import AuditError, check_container
-
-    try:
-        check_container(path)
-        return load_workbook(path)
-    except AuditError as e:
-        raise RefreshError(str(e)) from None
-    except Exception as e:
-        raise RefreshError(f"{path}: cannot be read as a workbook ({type(e).__name__})") from None
-
-
 def refresh_file(path: Path, output: Path | None = None) -> dict[str, Any]:
     """Headless refresh of a saved workbook; written atomically to `output` (default: in place)."""
-    from workbook.build import save_atomic
-
     wb = open_for_update(Path(path))
     valuation = refresh(OpenpyxlBook(wb))
     save_atomic(wb, Path(output or path))

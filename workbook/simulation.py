@@ -6,14 +6,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from .book import OpenpyxlBook, open_for_update, save_atomic
 from .layout import SIMULATION
-from .refresh import OpenpyxlBook, RefreshError, open_for_update
 
 
 def write_simulation(path: Path, summary: dict[str, Any], spec: str) -> None:
     """The Monte Carlo summary as values on a Simulation sheet of a saved workbook (atomic save)."""
-    from workbook.build import BuildError, save_atomic
-
     wb = open_for_update(Path(path))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     rows: list[list[Any]] = [
@@ -31,7 +29,4 @@ def write_simulation(path: Path, summary: dict[str, Any], spec: str) -> None:
         *([k, v] for k, v in summary["rating_probabilities"].items()),
     ]
     OpenpyxlBook(wb).write_block(SIMULATION, rows)
-    try:
-        save_atomic(wb, Path(path))
-    except BuildError as e:
-        raise RefreshError(str(e)) from None
+    save_atomic(wb, Path(path))

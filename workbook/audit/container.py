@@ -61,16 +61,16 @@ def _check_members(path: Path, z: zipfile.ZipFile) -> None:
         raise AuditError(f"{path}: damaged zip member {bad}")
 
 
-def open_workbooks(path: Path, values_path: Path | None = None) -> tuple[Any, Any]:
-    """(formulas, cached values) of a workbook, opened with openpyxl and defusedxml."""
+def load_checked(path: Path, **options: Any) -> Any:
+    """A workbook that passed `check_container`, opened with openpyxl and defusedxml (`options` go to
+    `openpyxl.load_workbook`); anything openpyxl cannot read is one line naming the file."""
     import openpyxl.xml
     from openpyxl import load_workbook
 
     if not openpyxl.xml.DEFUSEDXML:
         raise AuditError("defusedxml is not installed: pip install defusedxml (required to read untrusted files)")
     try:
-        formulas = load_workbook(path, data_only=False, keep_links=True)
-        values = load_workbook(values_path or path, data_only=True, keep_links=True)
+        return load_workbook(path, **options)
     except Exception as e:  # openpyxl raises many types on damaged files
         cause: BaseException | None = e
         while cause is not None:
@@ -82,4 +82,16 @@ def open_workbooks(path: Path, values_path: Path | None = None) -> tuple[Any, An
             cause = cause.__cause__ or cause.__context__
         first = str(e).splitlines()[0][:120] if str(e) else ""
         raise AuditError(f"{path}: cannot be read as a workbook ({type(e).__name__}: {first})") from None
+
+
+def open_checked(path: Path, **options: Any) -> Any:
+    """`check_container`, then `load_checked`: how every command opens a workbook it did not write."""
+    check_container(path)
+    return load_checked(path, **options)
+
+
+def open_workbooks(path: Path, values_path: Path | None = None) -> tuple[Any, Any]:
+    """(formulas, cached values) of a checked workbook; the values from `values_path` when given."""
+    formulas = load_checked(path, data_only=False, keep_links=True)
+    values = load_checked(values_path or path, data_only=True, keep_links=True)
     return formulas, values

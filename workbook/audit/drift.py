@@ -54,8 +54,10 @@ def drift(a: Auditor, tpl: Template) -> None:
 
 def _cell(a: Auditor, tpl: Template, sheet: str, index: SheetIndex, c: Any) -> None:
     ident = index.identity(c.column, c.row)
+    if ident is None:
+        ident = (sheet, "", f"col{c.column}")  # a cell with no row label: in no set of the template
     formula = is_formula(c.value)
-    label = tpl.labels.get(ident, "") if ident else ""
+    label = tpl.labels.get(ident, "")
     at = (sheet, c.coordinate)
     if ident in tpl.formulas:
         if not formula and isinstance(c.value, int | float):

@@ -11,8 +11,8 @@ from engine.drivers import DriverError
 from engine.errata import load_errata
 
 from ..formulas import address
-from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, HEADER_ROW
-from ..reader import SheetIndex
+from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, SCENARIOS, make_layout
+from ..reader import Assumptions, ReadError, SheetIndex, grid_of
 from .context import Auditor
 from .rules import (
     CHANGED_ADJUSTMENT,
@@ -29,55 +29,53 @@ def inputs(a: Auditor) -> None:
     """The scenario selector, each driver's Base/Bear/Bull values, and the fixed report adjustments."""
     if ASSUMPTIONS not in a.sheets:
         return
-    ws = a.wb[ASSUMPTIONS]
+    try:
+        sheet = Assumptions(grid_of(a.wb[ASSUMPTIONS]), strict=False)
+    except ReadError:
+        return  # no Name/Base header row: the structure check reports the missing line
     regs = engine.drivers()
     base = engine.base_values()
     fixed = engine.compile_model().fixed
-    index = a.indexes[ASSUMPTIONS]
-    columns = {v: c for c, v in index.columns_at(HEADER_ROW + 1).items()}
-    selector = index.key_row.get("Scenario in use")
-    if selector is not None:
-        cell = ws.cell(selector, columns.get("Base", 2))
-        if cell.value not in ("Base", "Bear", "Bull"):
-            a.add(
-                INVALID_INPUT,
-                ASSUMPTIONS,
-                cell.coordinate,
-                f"Scenario in use must be Base, Bear or Bull, not {cell.value!r}.",
-            )
-    for (name_cell,) in ws.iter_rows(min_col=1, max_col=1, min_row=HEADER_ROW + 1):
-        name = name_cell.value
-        if not isinstance(name, str):
-            continue
-        for label in ("Bear", "Bull"):
-            other = ws.cell(name_cell.row, columns[label]) if label in columns else None
-            if name in regs and other is not None and other.value not in (None, ""):
-                try:
-                    regs[name].check(other.value)
-                except DriverError as e:
-                    a.add(INVALID_INPUT, ASSUMPTIONS, other.coordinate, f"{label}: {e}.")
-        cell = ws.cell(name_cell.row, columns.get("Base", 2))
+    if sheet.selector is not None and sheet.selector.value not in SCENARIOS:
+        choices = f"{', '.join(SCENARIOS[:-1])} or {SCENARIOS[-1]}"
+        a.add(
+            INVALID_INPUT,
+            ASSUMPTIONS,
+            sheet.selector.address,
+            f"Scenario in use must be {choices}, not {sheet.selector.value!r}.",
+        )
+    for name in sheet.names():
         if name in regs:
+            for label in SCENARIOS[1:]:
+                other = sheet.cell(name, label) if label in sheet.columns else None
+                if other is not None and other.value not in (None, ""):
+                    try:
+                        regs[name].check(other.value)
+                    except DriverError as e:
+                        a.add(INVALID_INPUT, ASSUMPTIONS, other.address, f"{label}: {e}.")
+            cell = sheet.cell(name)
             try:
                 value = regs[name].check(cell.value)
             except DriverError as e:
                 what = "empty" if cell.value is None else repr(cell.value)
-                a.add(INVALID_INPUT, ASSUMPTIONS, cell.coordinate, f"{e} (cell holds {what}).")
+                a.add(INVALID_INPUT, ASSUMPTIONS, cell.address, f"{e} (cell holds {what}).")
                 continue
             if value != base[name] and not _close(value, base[name]):
                 a.add(
                     CHANGED_INPUT,
                     ASSUMPTIONS,
-                    cell.coordinate,
+                    cell.address,
                     f"{name} changed from the base case {base[name]!r} to {value!r}.",
                 )
-        elif name in fixed and (not isinstance(cell.value, int | float) or not _close(cell.value, fixed[name])):
-            a.add(
-                CHANGED_ADJUSTMENT,
-                ASSUMPTIONS,
-                cell.coordinate,
-                f"The fixed report adjustment {name} was changed ({fixed[name]!r} -> {cell.value!r}).",
-            )
+        elif name in fixed:
+            cell = sheet.cell(name)
+            if not isinstance(cell.value, int | float) or not _close(cell.value, fixed[name]):
+                a.add(
+                    CHANGED_ADJUSTMENT,
+                    ASSUMPTIONS,
+                    cell.address,
+                    f"The fixed report adjustment {name} was changed ({fixed[name]!r} -> {cell.value!r}).",
+                )
 
 
 def model_checks(a: Auditor) -> None:
@@ -121,38 +119,40 @@ def known_differences(a: Auditor) -> None:
     bs, cf = a.indexes.get(BALANCE), a.indexes.get(CASH_FLOW)
     if not bs or not cf:
         return
+    layout = make_layout()
 
-    def value(index: SheetIndex, label: str, year: str) -> float | None:
-        row = index.key_row.get(label)
-        col = next((c for c, y in index.col_key.items() if y == year), None)
+    def label(index: SheetIndex, key: str) -> str:
+        return next(r.label for r in layout.rows_of(index.title) if r.key == key)
+
+    def value(index: SheetIndex, key: str, year: str) -> float | None:
+        row, col = index.key_row.get(label(index, key)), index.year_columns.get(year)
         if row is None or col is None:
             return None
         v = a.values[index.title].cell(row, col).value
         return float(v) if is_number(v) else None
 
-    years = list(bs.col_key.values())
+    years = list(bs.year_columns)
     for i, year in enumerate(years):
-        ta, tl = value(bs, "Total Assets", year), value(bs, "Total Cap. & Liab.", year)
+        ta, tl = value(bs, "total_assets", year), value(bs, "total_cap_liab", year)
         if ta is not None and tl is not None:
             recorded = (errata["balance_sheet_rounding"].amounts or {}).get(year, 0.0)
             what = "balance sheet does not balance"
-            _difference(a, bs, "Total Assets", year, ta - tl, recorded, what, "balance_sheet_rounding")
+            _difference(a, bs, label(bs, "total_assets"), year, ta - tl, recorded, what, "balance_sheet_rounding")
         if i == 0:
             continue
-        cash, prev = value(bs, "Cash & ST Invt", year), value(bs, "Cash & ST Invt", years[i - 1])
-        chg = value(cf, "Chg in Cash", year)
+        cash, prev = value(bs, "cash", year), value(bs, "cash", years[i - 1])
+        chg = value(cf, "chg_in_cash", year)
         if cash is not None and prev is not None and chg is not None:
             recorded = (errata["cash_flow_not_tied"].amounts or {}).get(year, 0.0)
             what = "cash flow does not tie to balance-sheet cash"
-            _difference(a, bs, "Cash & ST Invt", year, cash - prev - chg, recorded, what, "cash_flow_not_tied")
+            _difference(a, bs, label(bs, "cash"), year, cash - prev - chg, recorded, what, "cash_flow_not_tied")
 
 
 def _difference(
     a: Auditor, index: SheetIndex, label: str, year: str, diff: float, recorded: float, what: str, erratum: str
 ) -> None:
     """A difference the errata do not record is a failed check; one they record is the report's own."""
-    col = next(c for c, y in index.col_key.items() if y == year)
-    cell = address(col, index.key_row[label])
+    cell = address(index.year_columns[year], index.key_row[label])
     if abs(diff - recorded) > 1e-3:
         a.add(
             CHECK_FAILED,

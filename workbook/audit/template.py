@@ -6,31 +6,37 @@ inserted above it, so cells are matched by what they are, not by where they are.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from ..formulas import Token, cells_of, scan
+from ..layout import ENGINE, SIMULATION
 from ..reader import SheetIndex
+from ..styles import INPUT_FONT
 
 Identity = tuple[str, str, str]  # (sheet, row label, column header or "col<n>")
 # Where a defined name points: its cell's identity, its range's corner identities, or its text.
 NameTarget = Identity | tuple[Identity, ...] | str
 
-ENGINE_SHEET = "Engine"  # written by a refresh: an output area, never audited as inputs
-OUTPUT_SHEETS = {ENGINE_SHEET, "Simulation"}  # values written by the engine (refresh, simulate)
+OUTPUT_SHEETS = frozenset({ENGINE, SIMULATION})  # values written by the engine (refresh, simulate), never inputs
+INPUT_RGB = str(INPUT_FONT.color.rgb)[-6:]  # the input blue, whatever alpha a file gives it
 
 
-@dataclass
+@dataclass(frozen=True)
 class Template:
-    formulas: dict[Identity, str]  # identity -> token form
-    labels: dict[Identity, str]  # identity -> human label ("Net Profit 2024F")
-    inputs: set[Identity]  # typed input cells
-    static: set[Identity]  # typed text or figures the template itself writes (labels, sources)
-    numeric_inputs: set[Identity]  # inputs that hold numbers
-    lines: dict[str, set[str]]  # sheet -> row labels that carry cells
-    names: dict[str, NameTarget]  # defined name -> where it points
-    validations: dict[Identity, str]  # identity of a validated cell -> its list of choices
+    """Built once per process and shared: every field is read-only."""
+
+    formulas: Mapping[Identity, str]  # identity -> token form
+    labels: Mapping[Identity, str]  # identity -> human label ("Net Profit 2024F")
+    inputs: frozenset[Identity]  # typed input cells
+    static: frozenset[Identity]  # typed text or figures the template itself writes (labels, sources)
+    numeric_inputs: frozenset[Identity]  # inputs that hold numbers
+    lines: Mapping[str, frozenset[str]]  # sheet -> row labels that carry cells
+    names: Mapping[str, NameTarget]  # defined name -> where it points
+    validations: Mapping[Identity, str]  # identity of a validated cell -> its list of choices
 
 
 def is_formula(value: Any) -> bool:
@@ -44,7 +50,8 @@ def is_number(value: Any) -> bool:
 
 def styled_as_input(c: Any) -> bool:
     """Blue font: how the model marks the cells an analyst types into."""
-    return c.font is not None and c.font.color is not None and c.font.color.rgb in ("000000FF", "FF0000FF")
+    rgb = c.font.color.rgb if c.font is not None and c.font.color is not None else None
+    return isinstance(rgb, str) and rgb[-6:] == INPUT_RGB
 
 
 def _corner(col: str, row: str) -> tuple[int, int]:
@@ -111,7 +118,16 @@ def template() -> Template:
                 else:
                     static.add(ident)
     names = {name: name_target(dn, indexes) for name, dn in wb.defined_names.items()}
-    return Template(formulas, labels, inputs, static, numeric, lines, names, validations(wb, indexes))
+    return Template(
+        MappingProxyType(formulas),
+        MappingProxyType(labels),
+        frozenset(inputs),
+        frozenset(static),
+        frozenset(numeric),
+        MappingProxyType({sheet: frozenset(labels) for sheet, labels in lines.items()}),
+        MappingProxyType(names),
+        MappingProxyType(validations(wb, indexes)),
+    )
 
 
 def validations(wb: Any, indexes: dict[str, SheetIndex]) -> dict[Identity, str]:
