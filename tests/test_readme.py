@@ -2,6 +2,10 @@
 
 import re
 import shlex
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -68,3 +72,31 @@ def test_readme_python_examples_give_the_values_they_show():
             assert repr(value) == shown.strip(), (code.strip(), value)
             checked += 1
     assert checked >= 3
+
+
+PACKAGES = ("engine", "workbook", "udfs", "addin", "stmodel")
+
+
+@pytest.mark.slow
+def test_the_installed_package_holds_every_module_and_data_file(tmp_path):
+    """`pip install .` (the README's first command) ships every subpackage and data file, not only the top level."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    expected = {
+        str(p.relative_to(ROOT))
+        for package in PACKAGES
+        for p in (ROOT / package).rglob("*")
+        if p.suffix in (".py", ".toml") and "__pycache__" not in p.parts
+    }
+    assert expected - shipped == set()
