@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string
 
 _TOKEN = re.compile(
     r"""
@@ -173,10 +173,6 @@ def cells_of(token: Token, limit: int = 100_000) -> list[tuple[int, int]]:
     if (ce - cs + 1) * (re_ - rs + 1) > limit:
         return []
     return [(c, r) for c in range(cs, ce + 1) for r in range(rs, re_ + 1)]
-
-
-def address(col: int, row: int) -> str:
-    return f"{get_column_letter(col)}{row}"
 
 
 def shift_rows(formula: str, sheet: str, host_sheet: str, at: int, by: int = 1) -> str:

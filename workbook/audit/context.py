@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..formulas import Token, address, cells_of, scan
-from ..layout import ASSUMPTIONS, BALANCE, INCOME
+from ..formulas import Token, cells_of, scan
+from ..layout import ASSUMPTIONS, BALANCE, INCOME, at
 from ..reader import SheetIndex
 from .findings import Finding
 from .rules import Rule
@@ -55,5 +55,5 @@ def cells_in(ranges: str) -> set[tuple[str, str]]:
         sheet, _, rng = part.rpartition("!")
         for t in scan("=" + rng):
             if t.kind == "ref":
-                out.update((sheet, address(c, r)) for c, r in cells_of(t, 100_000))
+                out.update((sheet, at(c, r)) for c, r in cells_of(t, 100_000))
     return out

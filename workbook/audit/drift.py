@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..formulas import address, relative_form
+from ..formulas import relative_form
+from ..layout import at
 from ..reader import YEAR, SheetIndex
 from .context import Auditor
 from .rules import (
@@ -163,7 +164,7 @@ def structure(a: Auditor, tpl: Template) -> None:
             index = a.indexes[ident[0]]
             row = index.key_row.get(ident[1])
             col = next((c for c, v in index.columns_at(row or 1).items() if v == ident[2]), None)
-            cell = address(col, row) if row and col else ""
+            cell = at(col, row) if row and col else ""
             a.add(
                 VALIDATION_MISSING,
                 ident[0],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..formulas import address, cells_of, scan
+from ..formulas import cells_of, scan
+from ..layout import at
 from .context import Auditor
 from .rules import CIRCULAR_REFERENCE
 
@@ -26,7 +27,7 @@ def reference_graph(a: Auditor) -> dict[Node, list[Node]]:
         cells = []
         for t in scan(dn.attr_text or ""):
             if t.kind == "ref" and t.sheet and not t.book:
-                cells += [(t.sheet, address(c, r)) for c, r in cells_of(t, 10_000)]
+                cells += [(t.sheet, at(c, r)) for c, r in cells_of(t, 10_000)]
         name_cells[name.upper()] = cells
     graph: dict[Node, list[Node]] = {}
     for ws, c, tokens in a.formula_cells():
@@ -34,7 +35,7 @@ def reference_graph(a: Auditor) -> dict[Node, list[Node]]:
         for t in tokens:
             if t.kind == "ref" and not t.book:
                 sheet = t.sheet or ws.title
-                deps += [(sheet, address(col, row)) for col, row in cells_of(t, 10_000)]
+                deps += [(sheet, at(col, row)) for col, row in cells_of(t, 10_000)]
             elif t.kind == "name":
                 deps += name_cells.get(t.upper, [])
         graph[(ws.title, c.coordinate)] = deps

@@ -10,9 +10,8 @@ import engine
 from engine.drivers import DriverError
 from engine.errata import load_errata
 
-from ..formulas import address
-from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, SCENARIOS, make_layout
-from ..reader import Assumptions, ReadError, SheetIndex, grid_of
+from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, SCENARIOS, at, make_layout
+from ..reader import Assumptions, ReadError, SheetIndex
 from .context import Auditor
 from .rules import (
     CHANGED_ADJUSTMENT,
@@ -30,7 +29,7 @@ def inputs(a: Auditor) -> None:
     if ASSUMPTIONS not in a.sheets:
         return
     try:
-        sheet = Assumptions(grid_of(a.wb[ASSUMPTIONS]), strict=False)
+        sheet = Assumptions(a.indexes[ASSUMPTIONS].grid, strict=False)
     except ReadError:
         return  # no Name/Base header row: the structure check reports the missing line
     regs = engine.drivers()
@@ -100,7 +99,7 @@ def model_checks(a: Auditor) -> None:
                 a.add(
                     CHECK_FAILED,
                     CHECKS,
-                    address(col, row),
+                    at(col, row),
                     f"A model check fails in {index.col_key[col]}; see the Checks sheet.",
                 )
     known_differences(a)
@@ -152,7 +151,7 @@ def _difference(
     a: Auditor, index: SheetIndex, label: str, year: str, diff: float, recorded: float, what: str, erratum: str
 ) -> None:
     """A difference the errata do not record is a failed check; one they record is the report's own."""
-    cell = address(index.year_columns[year], index.key_row[label])
+    cell = at(index.year_columns[year], index.key_row[label])
     if abs(diff - recorded) > 1e-3:
         a.add(
             CHECK_FAILED,
