@@ -1,7 +1,8 @@
 """What the SenseTime ribbon buttons run in Excel (called by the add-in's VBA through RunPython).
 
 Each action works on the workbook that called it. A failure shows a message box with a one-line
-reason; nothing is written until an action has everything it needs.
+reason; nothing is written until an action has everything it needs. The add-in's VBA passes the
+xlwings version it was built with; an action refuses to run with another xlwings installed.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from udfs import versions
 
 TITLE = "SenseTime"
 
@@ -20,9 +23,13 @@ def _caller() -> Any:
     return xw.Book.caller()
 
 
-def run_action(book: Any, name: str, action: Callable[[Any], str]) -> str:
-    """Run `action(book)`; show its one-line result or error in a message box and return it."""
+def run_action(book: Any, name: str, action: Callable[[Any], str], addin_xlwings: str = "") -> str:
+    """Run `action(book)`; show its one-line result or error in a message box and return it.
+
+    `addin_xlwings` is the add-in's XLWINGS_VERSION; '' (an older add-in) skips the check.
+    """
     try:
+        versions.check(addin_xlwings)
         message = action(book)
     except Exception as e:  # a button must end in a message, never a traceback
         message = f"{name} failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
@@ -69,16 +76,16 @@ def _export(book: Any) -> str:
     return f"Analyst copy written: {target}"
 
 
-def refresh() -> None:
+def refresh(addin_xlwings: str = "") -> None:
     """Refresh forecasts: run the engine on this workbook's inputs and fill the Engine sheet."""
-    run_action(_caller(), "Refresh forecasts", _refresh)
+    run_action(_caller(), "Refresh forecasts", _refresh, addin_xlwings)
 
 
-def audit() -> None:
+def audit(addin_xlwings: str = "") -> None:
     """Audit model: check the open workbook and list what is broken."""
-    run_action(_caller(), "Audit model", _audit)
+    run_action(_caller(), "Audit model", _audit, addin_xlwings)
 
 
-def export() -> None:
+def export(addin_xlwings: str = "") -> None:
     """Export analyst copy: save a copy next to the workbook that needs no Python or add-in."""
-    run_action(_caller(), "Export analyst copy", _export)
+    run_action(_caller(), "Export analyst copy", _export, addin_xlwings)

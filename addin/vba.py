@@ -1,13 +1,18 @@
 """The VBA and ribbon XML the add-in adds to xlwings' ribbon add-in template.
 
 Three ribbon buttons, each with its own VBA callback that runs its own Python action through
-xlwings' RunPython, and the ST_* wrappers exactly as xlwings' generator writes them for `udfs`.
+xlwings' RunPython, the ST_* wrappers exactly as xlwings' generator writes them for `udfs`, and one
+change inside xlwings' own module: `XLPy`, which every UDF call and the UDF server go through, turns
+"file not found" for xlwings' DLL (another xlwings in Python) into a message that says what to do.
 """
 
 from __future__ import annotations
 
 import io
 import types
+
+import engine
+from udfs.versions import fix
 
 from .com import com_stand_ins
 
@@ -24,21 +29,81 @@ ACTIONS = {
 }
 
 
+MISSING_DLL_HANDLER = "XlwingsMissing"
+
+# xlwings' XLPy as the template has it, and as the add-in ships it.
+XLPY = """Function XLPy()
+    XLPyLoadDLL
+    If 0 <> XLPyDLLActivateAuto(XLPy, XLPyCommand, 1) Then Err.Raise 1000, Description:=XLPy
+End Function"""
+XLPY_TRAPPED = f"""Function XLPy()
+    ' SenseTime: a DLL that cannot be found means another xlwings in Python; {MISSING_DLL_HANDLER} says what to do.
+    Dim errNumber As Long, errText As String
+    On Error GoTo DllMissing
+    XLPyLoadDLL
+    If 0 <> XLPyDLLActivateAuto(XLPy, XLPyCommand, 1) Then Err.Raise 1000, Description:=XLPy
+    Exit Function
+DllMissing:
+    errNumber = Err.Number
+    errText = Err.Description
+    If errNumber = 53 Or errNumber = 48 Or InStr(errText, XLPyDLLName) > 0 Then
+        Err.Raise errNumber, "{PROJECT_NAME}", {MISSING_DLL_HANDLER}(errText)
+    End If
+    Err.Raise errNumber, Err.Source, errText
+End Function"""
+
+
+def _vba_text(text: str) -> str:
+    """`text` as the inside of a VBA string literal, XLWINGS_VERSION spliced in where it says {xlwings}."""
+    return text.replace('"', '""').replace("{xlwings}", '" & XLWINGS_VERSION & "')
+
+
+def missing_dll_message() -> str:
+    """What the add-in says when Excel cannot load xlwings' DLL (a VBA string expression)."""
+    text = (
+        f"The {PROJECT_NAME} add-in {engine.__version__} was built for xlwings {{xlwings}} and Excel cannot load "
+        "its DLL (xlwings64-{xlwings}.dll): the Python it runs has another xlwings, or none. "
+        "See the installed one: python -m pip show xlwings. "
+        f"Fix: {fix('{xlwings}')}."
+    )
+    return f'"{_vba_text(text)}"'
+
+
 def ribbon_module() -> str:
-    """One Sub per button; each imports the installed package and calls its own action."""
+    """One Sub per button, each running its own action with the add-in's xlwings version; the DLL message."""
     lines = [
         "Option Explicit",
-        "' SenseTime ribbon callbacks: each button runs its own Python action (addin/ribbon.py).",
+        "' SenseTime ribbon callbacks: each button runs its own Python action (addin/ribbon.py), passing the",
+        "' xlwings version this add-in was built with (XLWINGS_VERSION, xlwings module) for Python to check.",
+        "",
+        f'Public Const ADDIN_VERSION As String = "{engine.__version__}"',
+        "Private DllMessageShown As Boolean",
         "",
     ]
     for sub, (label, action, _, _) in ACTIONS.items():
         lines += [
             f"Sub {sub}(control As IRibbonControl)",
             f"    ' {label}",
-            f'    RunPython "import {PYTHON_MODULE}; {PYTHON_MODULE}.{action}()"',
+            "    On Error GoTo Failed",
+            f'    RunPython "import {PYTHON_MODULE}; {PYTHON_MODULE}.{action}(\'" & XLWINGS_VERSION & "\')"',
+            "    Exit Sub",
+            "Failed:",
+            f'    MsgBox "{label} failed: " & Err.Description, vbExclamation, "{PROJECT_NAME}"',
             "End Sub",
             "",
         ]
+    lines += [
+        "' Called by XLPy (xlwings module) when xlwings' DLL cannot be loaded. Returns the text a cell shows;",
+        "' the first time in a session it also shows it in a message box.",
+        f"Public Function {MISSING_DLL_HANDLER}(reason As String) As String",
+        f'    {MISSING_DLL_HANDLER} = {missing_dll_message()} & " (" & reason & ")"',
+        "    If Not DllMessageShown Then",
+        "        DllMessageShown = True",
+        f'        MsgBox {MISSING_DLL_HANDLER}, vbCritical, "{PROJECT_NAME}"',
+        "    End If",
+        "End Function",
+        "",
+    ]
     return "\r\n".join(lines)
 
 

@@ -27,6 +27,7 @@ for command in (
     workbook_commands.export,
     scenario_commands.sensitivity,
     scenario_commands.simulate,
+    addin_commands.doctor,
 ):
     app.command()(command)
 addin_app = typer.Typer(help="The SenseTime Excel add-in (.xlam).", no_args_is_help=True)

@@ -2,6 +2,7 @@
 
 import io
 import re
+import struct
 import subprocess
 import tempfile
 import zipfile
@@ -9,11 +10,13 @@ from pathlib import Path
 
 import olefile
 import pytest
+import xlwings
 from defusedxml import ElementTree
 from oletools import olevba
 from typer.testing import CliRunner
 
 import addin.ribbon
+import engine
 from addin.build import build_addin
 from addin.vba import ACTIONS, RIBBON_MODULE, UDF_MODULE
 from stmodel.cli import app
@@ -59,7 +62,9 @@ def test_every_button_reaches_its_own_python_action(xlam, modules):
         assert module == RIBBON_MODULE
         body = re.search(rf"Sub {sub}\(control As IRibbonControl\)(.*?)End Sub", ribbon, re.S)
         assert body, f"macro {sub} missing from the VBA project"
-        call = re.search(r'RunPython "import addin\.ribbon; addin\.ribbon\.(\w+)\(\)"', body.group(1))
+        call = re.search(
+            r'RunPython "import addin\.ribbon; addin\.ribbon\.(\w+)\(\'" & XLWINGS_VERSION & "\'\)"', body.group(1)
+        )
         assert call, body.group(1)
         assert callable(getattr(addin.ribbon, call.group(1)))
         actions.add(call.group(1))
@@ -74,18 +79,60 @@ def test_udf_wrappers_are_in_the_vba_project(modules):
     assert "Function ST_LINE(item, fiscal_year, Optional drivers)" in code
 
 
+def config_as_xlwings_reads_it(xlam: Path) -> dict[str, str]:
+    """The add-in's config sheet as xlwings' GetConfigFromSheet reads it: every label of column A from A1 to the
+    first empty cell (A1 alone when A2 is empty), upper-cased, with column B's value, empty or not."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    with zipfile.ZipFile(xlam) as z:
+        shared = [
+            "".join(t.text or "" for t in si.iter(f"{main}t"))
+            for si in ElementTree.fromstring(z.read("xl/sharedStrings.xml")).iter(f"{main}si")
+        ]
+        sheet = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    cells = {}
+    for c in sheet.iter(f"{main}c"):
+        v, inline = c.find(f"{main}v"), c.find(f"{main}is")
+        if c.get("t") == "s":
+            cells[c.get("r")] = shared[int(v.text)]
+        elif c.get("t") == "inlineStr":
+            cells[c.get("r")] = "".join(t.text or "" for t in inline.iter(f"{main}t"))
+        elif c.get("t") == "b":
+            cells[c.get("r")] = "TRUE" if v.text == "1" else "FALSE"
+        else:
+            cells[c.get("r")] = v.text if v is not None else ""
+    last = 1
+    while cells.get(f"A{last + 1}", ""):
+        last += 1
+    return {cells[f"A{r}"].upper(): cells.get(f"B{r}", "") for r in range(1, last + 1)}
+
+
 def test_project_name_and_config_sheet(xlam, modules):
     assert 'Public Const PROJECT_NAME As String = "SenseTime"' in modules["xlwings"]
     assert "RibbonMyAddin" not in modules
     with zipfile.ZipFile(xlam) as z:
         workbook = z.read("xl/workbook.xml").decode()
-        sheet = z.read("xl/worksheets/sheet1.xml").decode()
-        shared = re.findall(r"<t[^>]*>([^<]*)</t>", z.read("xl/sharedStrings.xml").decode())
     assert '<sheet name="SenseTime.conf"' in workbook
-    row = re.search(
-        rf'<row r="(\d+)"[^>]*><c r="A\1"[^>]*t="s"[^>]*><v>{shared.index("UDF Modules")}</v></c>(.*?)</row>', sheet
-    )
-    assert row and "<t>udfs</t>" in row.group(2)
+    assert "absPath" not in workbook and "felix" not in workbook  # the template author's folder is not shipped
+    config = config_as_xlwings_reads_it(xlam)
+    assert config == {"UDF MODULES": "udfs"}  # no empty key would hide the user's and directory's config files
+    assert all(value != "" for value in config.values())
+
+
+def test_interpreter_given_at_build_is_what_getconfig_returns(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "SenseTime.xlam"
+    args = ["addin", "build", "-o", str(out), "--interpreter", "C:\\envs\\st\\pythonw.exe"]
+    result = runner.invoke(app, [*args, "--conda-path", "C:\\Miniconda3 & co", "--conda-env", "st"])
+    assert result.exit_code == 0, result.output
+    config = config_as_xlwings_reads_it(out)
+    assert config["INTERPRETER_WIN"] == "C:\\envs\\st\\pythonw.exe"  # GetConfig("INTERPRETER_WIN")
+    assert config["CONDA PATH"] == "C:\\Miniconda3 & co" and config["CONDA ENV"] == "st"
+    assert "PYTHONPATH" not in config and "INTERPRETER_MAC" not in config
+    assert all(value != "" for value in config.values())
+    half = runner.invoke(app, ["addin", "build", "-o", str(tmp_path / "b.xlam"), "--conda-env", "st"])
+    assert half.exit_code == 2 and "--conda-path" in half.stderr
+    blank = runner.invoke(app, ["addin", "build", "-o", str(tmp_path / "c.xlam"), "--interpreter", " "])
+    assert blank.exit_code == 2 and "--interpreter" in blank.stderr and not (tmp_path / "c.xlam").exists()
 
 
 def test_module_sources_sit_at_their_stated_offsets(xlam, modules):
@@ -102,8 +149,72 @@ def test_module_sources_sit_at_their_stated_offsets(xlam, modules):
         assert text.startswith('Attribute VB_Name = "'), m.name
         seen.add(m.name)
     assert {RIBBON_MODULE, UDF_MODULE, "xlwings"} <= seen
+    # MS-OVBA 2.3.4.1: Reserved1 0x61CC, Version 0xFFFF (no performance cache: Excel compiles the source on
+    # load), Reserved2 0x00, Reserved3 (2 bytes, ignored), and nothing after the header.
     header = ole.openstream("VBA/_VBA_PROJECT").read()
-    assert header[:2] == b"\xcc\x61"  # a source-only project, compiled by Excel on load
+    assert len(header) == 7
+    assert struct.unpack_from("<HHB", header) == (0x61CC, 0xFFFF, 0x00)
+
+
+def dir_records(xlam: Path) -> list[tuple[int, bytes]]:
+    """(Id, data) of every record of the decompressed dir stream (PROJECTVERSION's Size field says 4 for 6 bytes)."""
+    with zipfile.ZipFile(xlam) as z:
+        ole = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
+    raw = bytes(olevba.decompress_stream(bytearray(ole.openstream("VBA/dir").read())))
+    out, at = [], 0
+    while at < len(raw):
+        record, size = struct.unpack_from("<HI", raw, at)
+        size = 6 if record == 0x0009 else size
+        out.append((record, raw[at + 6 : at + 6 + size]))
+        at += 6 + size
+    return out
+
+
+def test_vba_project_is_written_as_ms_ovba_specifies(xlam):
+    records = dir_records(xlam)
+    assert [data for record, data in records if record == 0x0004] == [b"SenseTime"]  # PROJECTNAME
+    cookies, name = {}, None
+    for record, data in records:
+        if record == 0x0019:  # MODULENAME
+            name = data.decode("cp1252")
+        elif record == 0x002C:  # MODULECOOKIE: "MUST be 0xFFFF" on write
+            cookies[name] = struct.unpack("<H", data)[0]
+    assert cookies[RIBBON_MODULE] == cookies[UDF_MODULE] == 0xFFFF
+    with zipfile.ZipFile(xlam) as z:
+        ole = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
+    project = ole.openstream("PROJECT").read().decode("cp1252")
+    assert 'Name="SenseTime"' in project.split("\r\n") and "MyAddin" not in project
+    workspace = project.split("[Workspace]\r\n", 1)[1]
+    assert workspace.endswith("\r\n")
+    lines = workspace[:-2].split("\r\n")
+    assert lines and all(re.fullmatch(r"\w+=.+", line) for line in lines), lines  # no blank line in the middle
+    assert {line.split("=")[0] for line in lines} >= {RIBBON_MODULE, UDF_MODULE, "xlwings"}
+
+
+def test_a_missing_xlwings_dll_gives_one_message_with_the_fix(modules):
+    """Another xlwings in Python means Excel cannot find xlwings64-<version>.dll (error 53): read the VBA that
+    every UDF call and ribbon button goes through, and the message it shows."""
+    xlwings_vba = modules["xlwings"]
+    found = re.search(r"^Function XLPy\(\)\r?\n(.*?)^End Function", xlwings_vba, re.S | re.M)
+    assert found
+    xlpy = found.group(1)
+    assert "On Error GoTo DllMissing" in xlpy.split("XLPyLoadDLL")[0]  # trapped before the DLL is touched
+    assert "errNumber = 53" in xlpy and "XlwingsMissing(errText)" in xlpy
+    assert xlpy.rstrip().endswith("Err.Raise errNumber, Err.Source, errText")  # any other error passes unchanged
+    assert re.search(r'Public Const XLWINGS_VERSION As String = "' + re.escape(xlwings.__version__) + '"', xlwings_vba)
+    ribbon = modules[RIBBON_MODULE]
+    handler = re.search(r"Public Function XlwingsMissing\(reason As String\) As String(.*?)End Function", ribbon, re.S)
+    assert handler
+    text = handler.group(1)
+    for needed in ('built for xlwings " & XLWINGS_VERSION', "python -m pip show xlwings", 'pip install ""xlwings=="'):
+        assert needed in text, needed
+    assert "MsgBox XlwingsMissing" in text and "DllMessageShown" in text
+    for sub in ACTIONS:
+        callback = re.search(rf"Sub {sub}\(control As IRibbonControl\)(.*?)End Sub", ribbon, re.S)
+        assert callback
+        body = callback.group(1)
+        assert "On Error GoTo Failed" in body.split("RunPython")[0] and "MsgBox" in body.split("Failed:")[1]
+    assert re.search(r'Public Const ADDIN_VERSION As String = "' + re.escape(engine.__version__) + '"', ribbon)
 
 
 @pytest.mark.slow
@@ -162,3 +273,65 @@ def test_a_failing_button_shows_one_line():
     message = addin.ribbon.run_action(book, "Refresh forecasts", broken)
     assert message == "Refresh forecasts failed: Assumptions!B7: premium: expected a number (fraction), got 'x'"
     assert book.alerts == [(message, "SenseTime")]
+
+
+def without_attributes(source: str) -> str:
+    return re.sub(r"^Attribute .*\r?\n", "", source, flags=re.M)
+
+
+# Stand-ins for what XLPy calls in xlwings' module; `Mode` picks the failure XLPyLoadDLL raises.
+XLPY_CALLEES = """
+Public Const XLWINGS_VERSION As String = "{version}"
+Const XLPyDLLName As String = "xlwings64-{version}.dll"
+Public Mode As Long
+Sub XLPyLoadDLL()
+    If Mode = 53 Then Err.Raise 53, , "File not found: xlwings64-{version}.dll"
+    If Mode = 9 Then Err.Raise 9, , "Subscript out of range"
+End Sub
+Function XLPyCommand()
+    XLPyCommand = "pythonw -c serve"
+End Function
+Function XLPyDLLActivateAuto(result, command, mode)
+    result = "the UDF server"
+    XLPyDLLActivateAuto = 0
+End Function
+Function Probe(failure As Long) As String
+    Dim server
+    Mode = failure
+    On Error Resume Next
+    server = XLPy()
+    Probe = Err.Number & "|" & Err.Description & "|" & server
+End Function
+"""
+
+
+def test_the_dll_trap_runs_as_vba(modules):
+    """Run the add-in's own XLPy and XlwingsMissing in pyOpenVBA's VBA interpreter, with the DLL calls stood in."""
+    from pyopenvba.interpreter import Interpreter, parse_module
+
+    ribbon = without_attributes(modules[RIBBON_MODULE])
+    parse_module(ribbon, name=RIBBON_MODULE)  # the whole module compiles
+    found = re.search(r"^Function XLPy\(\)\r?\n.*?^End Function", modules["xlwings"], re.S | re.M)
+    assert found
+    vba = Interpreter()
+    # IRibbonControl exists only in Excel: the callbacks are left out, the message function is kept
+    callbacks = r"^Sub \w+\(control As IRibbonControl\)\r?\n.*?^End Sub\r?\n"
+    vba.add_module(re.sub(callbacks, "", ribbon, flags=re.S | re.M), name=RIBBON_MODULE)
+    vba.add_module(XLPY_CALLEES.format(version=xlwings.__version__) + found.group(0), name="xlwings")
+    assert vba.run("Probe", [0]) == "0||the UDF server"  # no failure: XLPy returns the server as before
+    number, message, _ = str(vba.run("Probe", [53])).split("|")
+    assert number == "53"
+    assert f"built for xlwings {xlwings.__version__}" in message and "python -m pip show xlwings" in message
+    assert f'python -m pip install "xlwings=={xlwings.__version__}"' in message
+    assert message.endswith(f"(File not found: xlwings64-{xlwings.__version__}.dll)")
+    assert vba.run("Probe", [9]) == "9|Subscript out of range|"  # any other error passes through unchanged
+
+
+def test_the_build_refuses_an_xlwings_other_than_the_pinned_one(monkeypatch, tmp_path):
+    from udfs import versions
+
+    monkeypatch.setattr(versions, "pinned_xlwings", lambda: "0.30.0")
+    result = CliRunner().invoke(app, ["addin", "build", "-o", str(tmp_path / "SenseTime.xlam")])
+    assert result.exit_code == 2
+    assert "needs xlwings 0.30.0" in result.stderr and 'pip install "xlwings==0.30.0"' in result.stderr
+    assert not (tmp_path / "SenseTime.xlam").exists()

@@ -84,6 +84,9 @@ def test_decorated_functions_still_compute(decorated):
 def test_direct_calls_reproduce_the_report():
     assert udfs.ST_TARGET() == 2.7
     assert udfs.ST_TARGET(None, False) == pytest.approx(2.7315, abs=1e-4)
+    # Excel's logical values as a cell may hold them: numbers (0 is FALSE) and the texts TRUE/FALSE
+    assert udfs.ST_TARGET(None, 0.0) == udfs.ST_TARGET(None, "false") == udfs.ST_TARGET(None, False)
+    assert udfs.ST_TARGET(None, 1.0) == udfs.ST_TARGET(None, "TRUE") == udfs.ST_TARGET(None, "") == 2.7
     assert udfs.ST_RATING() == "BUY"
     assert udfs.ST_UPSIDE() == pytest.approx(0.25)
     assert udfs.ST_VALUATION() == pytest.approx(11642, abs=1)
@@ -147,6 +150,7 @@ def test_cache_hits_and_fresh_results():
         (lambda: udfs.ST_TARGET([["premium", None]]), "#ST! driver 'premium' in drivers row 1 is empty"),
         (lambda: udfs.ST_TARGET([[3.0, 0.5]]), "#ST! drivers row 1: the first column must hold a driver name"),
         (lambda: udfs.ST_TARGET([["usdcny", 0]]), "#ST! usdcny: expected a number above 0"),
+        (lambda: udfs.ST_TARGET(None, "abc"), "#ST! rounded must be TRUE or FALSE, got 'abc'"),
         (lambda: udfs.ST_RATING(None, None, "mid"), "#ST! unknown cap basis 'mid'"),
         (lambda: udfs.ST_FORECAST("Incme Statement"), "#ST! unknown table 'Incme Statement'; did you mean"),
         (lambda: udfs.ST_SENSITIVITY("premium", [0.2, "x"], "usdcny", [6.75]), "#ST! row_values: 'x' is not a number"),

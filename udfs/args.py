@@ -71,6 +71,23 @@ def year(value: Any) -> str:
     raise STError(f"unknown year {value!r}; years are {', '.join(YEARS)}")
 
 
+def flag(value: Any, what: str, default: bool) -> bool:
+    """An Excel TRUE/FALSE argument: a boolean, a number (0 is FALSE) or the text TRUE/FALSE; empty is `default`.
+
+    Excel itself refuses other text where it wants a logical value, so 'abc' is an error, not TRUE.
+    """
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    text = str(value).strip().upper()
+    if text in ("TRUE", "FALSE"):
+        return text == "TRUE"
+    raise STError(f"{what} must be TRUE or FALSE, got {value!r}")
+
+
 def choose(value: Any, options: Sequence[str], what: str) -> str:
     """One of `options` (case-insensitive), or an STError suggesting the closest."""
     text = str(value or "").strip()

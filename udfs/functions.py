@@ -11,6 +11,7 @@ a function says otherwise (ST_UPSIDE is a fraction). Bad arguments return a text
 from __future__ import annotations
 
 import functools
+import platform
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,8 @@ from engine.drivers import expand
 from engine.expr import Value
 from engine.tables import PEERS_TITLE, TABLE_TITLES, table_rows
 
-from .args import PREFIX, STError, choose, numbers, year
+from . import versions
+from .args import PREFIX, STError, choose, flag, numbers, year
 from .cache import result
 from .decorators import arg, func
 
@@ -36,11 +38,18 @@ TABLE_ALIASES = {
 }
 
 
+# Checked once, when Excel's UDF server imports this module: with another xlwings than the package was
+# built for, every cell says so instead of computing.
+XLWINGS_PROBLEM = versions.mismatch(versions.pinned_xlwings(), versions.installed_xlwings(), "the SenseTime package")
+
+
 def guarded(f: Callable[..., Any]) -> Callable[..., Any]:
     """Turn any exception into a one-line '#ST!' text for the cell."""
 
     @functools.wraps(f)
     def wrapper(*args: Any) -> Any:
+        if XLWINGS_PROBLEM:
+            return PREFIX + XLWINGS_PROBLEM
         try:
             return f(*args)
         except STError as e:
@@ -72,7 +81,7 @@ LABELS = _labels()
 def ST_TARGET(drivers=None, rounded=True):  # noqa: N802 - Excel function names
     """12-month target price in HK$ per share from the SenseTime model (DBS, 13 Jan 2023)."""
     res = result(drivers)
-    key = "target_price" if rounded is None or bool(rounded) else "target_price_unrounded"
+    key = "target_price" if flag(rounded, "rounded", default=True) else "target_price_unrounded"
     return float(res.raw(key))
 
 
@@ -206,12 +215,15 @@ def ST_DRIVER(driver, drivers=None):  # noqa: N802
 @func(category=CATEGORY)
 @guarded
 def ST_INFO():  # noqa: N802
-    """Engine version, data source and driver count, spilling as a small table."""
+    """Model, Python and xlwings versions, data source and driver count, spilling as a small table."""
     source = engine.load_report().source
     return [
-        ["engine version", engine.__version__],
+        ["model version", engine.__version__],
         ["data source", f"{source['publisher']}, SenseTime Group (20 HK), {source['date']}"],
         ["drivers", len(engine.drivers())],
+        ["python", platform.python_version()],
+        ["xlwings installed", versions.installed_xlwings() or "none"],
+        ["xlwings required", versions.pinned_xlwings() or "unknown (package not installed)"],
     ]
 
 

@@ -1,10 +1,11 @@
 """`stmodel export`: the analyst copy, a workbook that works with no Python, no add-in, no macros.
 
-Every ST_* call becomes its native twin (`=ST_TARGET(Drivers)` -> `=TargetPrice`) or, where there is
-none, its current value with a cell comment. VBA and external links are dropped, the copy is marked
-as an analyst copy (a custom document property the auditor reads), inputs are unlocked and
-highlighted, formulas locked, and every formula carries a cached value from a LibreOffice
-recalculation. The auditor then checks the result; a copy with errors is not written unless forced.
+Every ST_* call becomes its native twin (`=ST_TARGET(Drivers)` -> `=TargetPrice`, also in the form Excel
+saves, `[1]!ST_TARGET(Drivers)` through a link to the add-in) or, where there is none, its current value
+with a cell comment. VBA and external links are dropped, the copy is marked as an analyst copy (a custom
+document property the auditor reads), inputs are unlocked and highlighted, formulas locked, and every
+formula carries a cached value from a LibreOffice recalculation. The auditor then checks the result; a
+copy with errors is not written unless forced.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from .layout import (
     column_number,
     make_layout,
 )
+from .links import drop_external_links, link_targets, read_addin_calls
 from .natives import evaluate_udf, has_udf, native_formula
 from .reader import SheetIndex, grid_of, read_engine
 from .styles import INPUT_FILL
@@ -109,15 +111,19 @@ def replace_udfs(wb: Any, values: Any) -> list[str]:
 
 
 def replace_external_links(wb: Any, values: Any) -> list[str]:
-    """Formulas that read other workbooks become their last values, with a comment."""
+    """Formulas that read other workbooks become their last values, with a comment naming the files
+    (the links go, so `[2]` alone would name nothing)."""
+    targets = link_targets(wb)
     blocks: list[str] = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
                 formula = c.value
-                if isinstance(formula, str) and formula.startswith("=") and _external(formula):
-                    value = values[ws.title][c.coordinate].value
-                    blocks.append(_write_value(ws, c.coordinate, value, f"Was {formula}"))
+                books = _books(formula) if isinstance(formula, str) and formula.startswith("=") else []
+                if books:
+                    files = ", ".join(f"{book} = {targets[book]}" for book in books if book in targets)
+                    note = f"Was {formula}" + (f" ({files})" if files else "")
+                    blocks.append(_write_value(ws, c.coordinate, values[ws.title][c.coordinate].value, note))
     return blocks
 
 
@@ -144,8 +150,9 @@ def _needs_values(wb: Any, values: Any) -> bool:
     )
 
 
-def _external(formula: str) -> bool:
-    return any(t.kind == "ref" and t.book for t in scan(formula))
+def _books(formula: str) -> list[str]:
+    """The other files a formula reads (a cell, a name or a function through an external link), in order."""
+    return list(dict.fromkeys(t.book for t in scan(formula) if t.book))
 
 
 def protect(wb: Any, password: str | None) -> int:
@@ -206,7 +213,8 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
     source, output = Path(source), Path(output)
     if output.suffix.lower() != ".xlsx":
         raise ExportError(f"{output}: the analyst copy must be an .xlsx file")
-    wb = open_checked(source, keep_vba=False, keep_links=False)
+    wb = open_checked(source, keep_vba=False, keep_links=True)  # links kept to tell the add-in's from others
+    read_addin_calls(wb)  # Excel's `[1]!ST_TARGET(` -> `ST_TARGET(`, which has a native twin
     values = load_checked(source, data_only=True, keep_links=False)
     if _needs_values(wb, values):
         from .recalc import RecalcError, recalculated_values
@@ -216,6 +224,7 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
         except RecalcError as e:
             raise ExportError(f"values for the ST_ cells: {e}") from None
     blocks = replace_udfs(wb, values) + replace_external_links(wb, values)
+    drop_external_links(wb)  # no formula reads them now
     if ENGINE in wb.sheetnames:
         stamp = read_engine(grid_of(wb[ENGINE])).status.get(REFRESHED)
         wb[ENGINE][ENGINE_NOTE_CELL] = (

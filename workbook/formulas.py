@@ -1,14 +1,15 @@
 """Reading Excel formulas the way an auditor compares them.
 
 `scan` splits a formula into tokens (strings, references, names, functions, numbers, error
-literals); the other functions build on it: the relative (R1C1-like) form that shows whether two
+literals); a token that goes through an external link (`[2]Sheet1!A1`, `[1]!ST_TARGET(`) carries its
+`book`. The other functions build on it: the relative (R1C1-like) form that shows whether two
 cells of a row hold the same formula, the numbers typed inside a formula, the cells it reads.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from openpyxl.utils import column_index_from_string
@@ -23,8 +24,11 @@ _TOKEN = re.compile(
         (?::(?P<c2>\$?[A-Za-z]{1,3})(?P<r2>\$?\d+))?
         (?![\w(!.])
     )
-  | (?P<func>(?:_xludf\.|_xlfn\.|_xlws\.)?[A-Za-z_][\w.]*(?=\())
-  | (?P<qname>(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)![A-Za-z_][\w.]*)
+  | (?P<func>(?:(?P<fbook>\[\d+\])!)?(?:_xludf\.|_xlfn\.|_xlws\.)?[A-Za-z_][\w.]*(?=\())
+  | (?P<qname>
+        (?:(?P<qbook>\[\d+\])?(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)|(?P<nbook>\[\d+\]))
+        ![A-Za-z_][\w.]*
+    )
   | (?P<name>[A-Za-z_\\][\w.]*)
   | (?P<number>\d+(?:\.\d+)?(?:[Ee][+-]?\d+)?|\.\d+)
   | (?P<other>.)
@@ -73,7 +77,7 @@ NOT_PORTABLE = {
 class Token:
     kind: str  # string, error, ref, func, qname, name, number, other
     text: str
-    book: str | None = None
+    book: str | None = None  # "[2]" of a token read through external link 2 ("[other.xlsx]" as typed)
     sheet: str | None = None  # unquoted sheet name of a reference
     c1: str = ""
     r1: str = ""
@@ -85,12 +89,19 @@ class Token:
         return self.text.upper()
 
     def function_name(self) -> str:
-        """FUNC tokens without Excel's storage prefixes: `_xlfn.XLOOKUP` -> XLOOKUP."""
+        """FUNC tokens without Excel's storage prefixes: `_xlfn.XLOOKUP` -> XLOOKUP, `[2]!Macro` -> MACRO."""
         name = self.text.upper()
+        if self.book:
+            name = name[len(self.book) + 1 :]
         for prefix in ("_XLUDF.", "_XLFN.", "_XLWS."):
             if name.startswith(prefix):
                 name = name[len(prefix) :]
         return name
+
+    @property
+    def is_udf(self) -> bool:
+        """An ST_* call the add-in answers; one through an external link (`[2]!ST_X(`) is another workbook's."""
+        return self.kind == "func" and not self.book and self.function_name().startswith("ST_")
 
 
 def _unquote(sheet: str) -> str:
@@ -117,8 +128,31 @@ def scan(formula: str) -> Iterator[Token]:
                 c2=(m.group("c2") or "").upper(),
                 r2=m.group("r2") or "",
             )
+        elif kind in ("func", "qname"):
+            text = m.group(kind)
+            book = m.group("fbook") or m.group("qbook") or m.group("nbook")
+            if book is None and text.startswith("'["):  # '[1]Sheet 1'!Name
+                book = text[1 : text.index("]") + 1]
+            yield Token(kind, text, book=book)
         else:
             yield Token(kind, m.group(kind) if kind != "other" else m.group(0))
+
+
+def without_addin_prefix(formula: str, books: Collection[str]) -> str:
+    """`formula` with `[n]!ST_TARGET(` written `ST_TARGET(` where external link n is the add-in (`books`: {"[n]"}).
+
+    Excel stores a call to an add-in's function as a reference into the add-in's file; read this way,
+    the call is the function again, for every check and for the native twins.
+    """
+    if not books or "]!" not in formula:
+        return formula
+    body = "".join(
+        t.text.split("!", 1)[1]
+        if t.kind == "func" and t.book in books and t.function_name().startswith("ST_")
+        else t.text
+        for t in scan(formula)
+    )
+    return ("=" if formula.startswith("=") else "") + body
 
 
 def _split(col: str, row: str) -> tuple[bool, int, bool, int]:

@@ -31,7 +31,7 @@ def _calls(tokens: list[Token]) -> list[tuple[int, int, str, list[str]]]:
     i = 0
     while i < len(tokens):
         t = tokens[i]
-        if t.kind == "func" and t.function_name().startswith("ST_") and i + 1 < len(tokens):
+        if t.is_udf and i + 1 < len(tokens):
             depth, j, args, current = 0, i + 1, [], ""
             while j < len(tokens):
                 text = tokens[j].text
@@ -99,7 +99,7 @@ def native_formula(formula: str, layout: Layout | None = None) -> str | None:
 
 
 def has_udf(formula: str) -> bool:
-    return any(t.kind == "func" and t.function_name().startswith("ST_") for t in scan(formula))
+    return any(t.is_udf for t in scan(formula))
 
 
 def evaluate_udf(formula: str, values: Any) -> Any:

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from ..links import read_addin_calls
 from .findings import AuditError
 
 MAX_MEMBER = 200 * 1024 * 1024  # bytes a single zip member may inflate to
@@ -91,7 +92,11 @@ def open_checked(path: Path, **options: Any) -> Any:
 
 
 def open_workbooks(path: Path, values_path: Path | None = None) -> tuple[Any, Any]:
-    """(formulas, cached values) of a checked workbook; the values from `values_path` when given."""
+    """(formulas, cached values) of a checked workbook; the values from `values_path` when given.
+
+    Calls Excel saved through the add-in's link (`[1]!ST_TARGET(`) are read as the calls (`ST_TARGET(`).
+    """
     formulas = load_checked(path, data_only=False, keep_links=True)
+    read_addin_calls(formulas)
     values = load_checked(values_path or path, data_only=True, keep_links=True)
     return formulas, values

@@ -4,11 +4,10 @@ unknown names, functions that are volatile or not portable, ST_* calls, and erro
 
 from __future__ import annotations
 
-import re
-
 from engine.names import excel_name_problem
 
 from ..formulas import NOT_PORTABLE, VOLATILE, Token, scan
+from ..links import is_addin, link_targets
 from ..verify import ERROR_VALUES
 from .context import Auditor
 from .rules import (
@@ -28,25 +27,32 @@ from .rules import (
 
 
 def references(a: Auditor) -> None:
-    """Every reference of every formula, then every defined name."""
-    external = {}
-    for i, link in enumerate(getattr(a.wb, "_external_links", []), start=1):
-        external[f"[{i}]"] = getattr(getattr(link, "file_link", None), "Target", "") or ""
+    """Every link to an add-in, every reference of every formula, then every defined name."""
+    external = link_targets(a.wb)
+    for book, target in external.items():
+        if is_addin(target):
+            a.add(
+                ADDIN_REFERENCE,
+                "(links)",
+                book,
+                f"Link {book} is the add-in {target}: Excel's saved form of ST_ calls, read as the calls "
+                "(the analyst copy drops the link).",
+            )
     for ws, c, tokens in a.formula_cells():
+        linked: set[str] = set()  # one finding per cell for its links, however many tokens use them
         for t in tokens:
             if (t.kind == "error" and t.text == "#REF!") or (t.kind == "ref" and "#REF!" in t.text):
                 a.add(BROKEN_REFERENCE, ws.title, c.coordinate, "The formula refers to #REF!: a deleted cell or sheet.")
-            elif t.kind == "ref" and t.book:
+            elif t.book:  # a cell, a name or a function of another file
                 target = external.get(t.book, t.book.strip("[]"))
-                if re.search(r"sensetime.*\.xlam", target, re.I):
-                    a.add(ADDIN_REFERENCE, ws.title, c.coordinate, f"Refers to the SenseTime add-in ({target}).")
+                if is_addin(target):
+                    rule, message = ADDIN_REFERENCE, f"Refers to the add-in {target}."
                 else:
-                    a.add(
-                        EXTERNAL_LINK,
-                        ws.title,
-                        c.coordinate,
-                        f"The formula reads another workbook ({target}); the copy will not calculate on its own.",
-                    )
+                    rule = EXTERNAL_LINK
+                    message = f"The formula reads another workbook ({target}); the copy will not calculate on its own."
+                if rule.id not in linked:
+                    linked.add(rule.id)
+                    a.add(rule, ws.title, c.coordinate, message)
             elif t.kind == "ref" and t.sheet and t.sheet not in a.sheets:
                 a.add(
                     MISSING_SHEET,
@@ -77,7 +83,7 @@ def defined_names(a: Auditor) -> None:
             a.add(BROKEN_NAME, "(names)", name, f"Defined name '{name}' points at a deleted cell or sheet ({text}).")
             continue
         for t in scan(text):
-            if t.kind == "ref" and t.book:
+            if t.book:
                 a.add(EXTERNAL_LINK, "(names)", name, f"Defined name '{name}' points into another workbook ({text}).")
             elif t.kind == "ref" and t.sheet and t.sheet not in a.sheets:
                 a.add(
@@ -100,7 +106,7 @@ def function(a: Auditor, sheet: str, cell: str, t: Token) -> None:
         )
     if name in NOT_PORTABLE:
         a.add(UNSUPPORTED_FUNCTION, sheet, cell, f"{name} is not available in Excel 2019 or LibreOffice 7.4.")
-    if name.startswith("ST_") and a.analyst_copy:
+    if t.is_udf and a.analyst_copy:
         a.add(
             UDF_IN_ANALYST_COPY,
             sheet,
@@ -117,7 +123,7 @@ def udf_fallbacks(a: Auditor) -> None:
         upper = c.value.upper()
         if "ST_" not in upper:
             continue
-        calls = [t for t in tokens if t.kind == "func" and t.function_name().startswith("ST_")]
+        calls = [t for t in tokens if t.is_udf]
         if calls and not upper.lstrip("=").startswith("IFERROR("):
             a.add(
                 UDF_WITHOUT_FALLBACK,

@@ -62,7 +62,12 @@ BROKEN_NAME = Rule("broken-name", ERROR, "a defined name pointing at a deleted c
 INVALID_NAME = Rule("invalid-name", ERROR, "a defined name Excel rejects (looks like a cell reference, ...)")
 UNKNOWN_NAME = Rule("unknown-name", ERROR, "a formula uses a name that is not defined (`#NAME?`)")
 EXTERNAL_LINK = Rule("external-link", ERROR, "a formula or name reads another workbook")
-ADDIN_REFERENCE = Rule("addin-reference", INFO, "a formula refers to the SenseTime add-in (.xlam)")
+ADDIN_REFERENCE = Rule(
+    "addin-reference",
+    INFO,
+    "a link to an add-in (.xlam): Excel's saved form of `ST_*` calls (`[1]!ST_TARGET(`, read as the calls), "
+    "or a formula reading the add-in's cells",
+)
 MISSING_SHEET = Rule(
     "missing-sheet", ERROR, "a formula refers to a sheet that does not exist, or a sheet of the model is gone"
 )
