@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import shutil
 import struct
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,9 +23,9 @@ from xml.sax.saxutils import escape
 
 import xlwings
 
+from engine import versions
 from engine.errors import StmodelError
-from engine.files import WriteError, replacing
-from udfs import versions
+from engine.files import WriteError, replacing, scratch
 
 from .vba import PROJECT_NAME, RIBBON_MODULE, UDF_MODULE, XLPY, XLPY_TRAPPED, custom_ui, ribbon_module, udf_module
 
@@ -45,6 +44,9 @@ SETTINGS = {
 # dir stream records (MS-OVBA 2.3.4.2) the build rewrites: the project's name, each module's name and its
 # cookie ("MUST be 0xFFFF" on write), the stream's end; PROJECTVERSION is read past.
 PROJECTNAME, PROJECTVERSION, TERMINATOR, MODULENAME, MODULECOOKIE = 0x0004, 0x0009, 0x0010, 0x0019, 0x002C
+
+
+MAX_COLUMN_WIDTH = 255  # Excel's widest column
 
 
 class AddinBuildError(StmodelError):
@@ -155,6 +157,11 @@ def _replace_part(path: Path, part: str, data: bytes) -> None:
     rebuilt.replace(path)
 
 
+def _cell_text(text: str) -> str:
+    """`text` as a shared string's XML: escaped, and `_x` written `_x005F_x` so Excel does not read `_xHHHH_`."""
+    return escape(text.replace("_x", "_x005F_x"))
+
+
 def _cell(ref: str, index: int) -> str:
     return f'<c r="{ref}" s="1" t="s"><v>{index}</v></c>'
 
@@ -175,9 +182,9 @@ def config_sheet(xml: str, rows: Mapping[str, str]) -> tuple[str, str]:
     if not found:
         raise AddinBuildError("the template's config sheet has no sheetData")
     xml = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:B{len(rows)}" />', xml)
-    widest = max(len(v) for v in rows.values())
-    xml = re.sub(r'(<col min="2" max="2" width=")[\d.]+(")', rf"\g<1>{max(9.25, widest + 2)}\g<2>", xml)
-    items = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+    width = min(MAX_COLUMN_WIDTH, max(9.25, max(len(v) for v in rows.values()) + 2))
+    xml = re.sub(r'(<col min="2" max="2" width=")[\d.]+(")', rf"\g<1>{width}\g<2>", xml)
+    items = "".join(f"<si><t>{_cell_text(s)}</t></si>" for s in strings)
     sst = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
@@ -211,7 +218,7 @@ def _rewrite_parts(src: Path, dst: Path, rows: Mapping[str, str]) -> None:
                 zout.writestr(info, data)
 
 
-def build_addin(output: Path, settings: Mapping[str, str | None] | None = None) -> Path:
+def build_addin(output: Path, settings: Mapping[str, str | None] | None = None, overwrite: bool = True) -> Path:
     """Write SenseTime.xlam at `output` (through a temporary file: never a half-written add-in).
 
     `settings` (interpreter, pythonpath, conda_path, conda_env) go on the config sheet only when given.
@@ -224,11 +231,11 @@ def build_addin(output: Path, settings: Mapping[str, str | None] | None = None) 
     if problem:
         raise AddinBuildError(f"cannot build an add-in that would not match: {problem}")
     try:
-        with replacing(output) as final, tempfile.TemporaryDirectory(prefix="stmodel-addin-") as tmp:
+        with replacing(output, inputs=[TEMPLATE], overwrite=overwrite) as final, scratch("addin") as tmp:
             work = Path(tmp) / f"{PROJECT_NAME}.xlam"
             shutil.copyfile(TEMPLATE, work)
             _set_vba(work)
             _rewrite_parts(work, final, rows)
     except WriteError as e:
-        raise AddinBuildError(str(e)) from None
+        raise AddinBuildError(str(e)) from e
     return output

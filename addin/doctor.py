@@ -15,11 +15,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import versions
 from engine.errors import StmodelError
-from udfs import versions
 
-MIN_PYTHON = (3, 11)
 PASSED, PROBLEM, INFO = "ok", "problem", "info"
+INSTALL = "python -m pip install . (from a copy of the repository), in the Python the add-in runs"
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def _config(path: Path, sheet: str) -> dict[str, str]:
             text = "".join(t.text or "" for t in c.iter(f"{main}t")) if c.get("t") == "inlineStr" else ""
             if v is not None and v.text is not None:
                 text = shared[int(v.text)] if c.get("t") == "s" else v.text
-            cells[c.get("r")] = text
+            cells[c.get("r")] = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
     rows, r = {}, 1
     while cells.get(f"A{r}"):
         rows[cells[f"A{r}"]] = cells.get(f"B{r}", "")
@@ -106,21 +106,24 @@ def _config(path: Path, sheet: str) -> dict[str, str]:
 
 def check_python() -> Check:
     found = platform.python_version()
-    if sys.version_info[:2] >= MIN_PYTHON:
+    need = versions.minimum_python()
+    if not need:
+        return Check("python", PROBLEM, f"{found}; the package's requirements cannot be read", INSTALL)
+    if sys.version_info[: len(need)] >= need:
         return Check("python", PASSED, f"{found} at {sys.executable}")
-    need = ".".join(map(str, MIN_PYTHON))
-    return Check("python", PROBLEM, f"{found} is older than {need}", f"install Python {need} or newer")
+    text = ".".join(map(str, need))
+    return Check("python", PROBLEM, f"{found} is older than {text}", f"install Python {text} or newer")
 
 
 def check_xlwings(addin: AddinFacts | None) -> Check:
     """The installed xlwings against the add-in's (when given), else against the package's pin."""
     installed = versions.installed_xlwings()
     expected, against = (addin.xlwings, "the add-in") if addin else (versions.pinned_xlwings(), "the package")
-    problem = versions.mismatch(expected, installed, against)
-    if problem:
-        return Check("xlwings", PROBLEM, problem.split(" Fix: ")[0], versions.fix(expected))
-    if not installed:
-        return Check("xlwings", PROBLEM, "not installed", 'python -m pip install "xlwings"')
+    if not expected:
+        return Check("xlwings", PROBLEM, f"{installed or 'not installed'}; the package's pin cannot be read", INSTALL)
+    found = versions.problem(expected, installed, against)
+    if found:
+        return Check("xlwings", PROBLEM, found, versions.fix(expected))
     return Check("xlwings", PASSED, f"{installed}, as {against} requires")
 
 
@@ -128,7 +131,7 @@ def check_addin(path: Path) -> tuple[Check, AddinFacts | None]:
     try:
         facts = read_addin(path)
     except StmodelError as e:
-        return Check("add-in", PROBLEM, str(e), "rebuild it: stmodel addin build -o SenseTime.xlam"), None
+        return Check("add-in", PROBLEM, str(e), "rebuild it: stmodel addin build -o SenseTime.xlam --overwrite"), None
     settings = ", ".join(f"{k} = {v}" for k, v in facts.settings.items()) or "none"
     detail = f"{path.name} {facts.version}, built with xlwings {facts.xlwings}; settings: {settings}"
     return Check("add-in", PASSED, detail), facts
@@ -141,9 +144,9 @@ def check_udfs() -> Check:
 
         value = udfs.ST_TARGET()
     except Exception as e:  # an import failure of any kind is what the check reports
-        return Check("udfs", PROBLEM, f"cannot import: {type(e).__name__}: {e}", 'python -m pip install "."')
+        return Check("udfs", PROBLEM, f"cannot import: {type(e).__name__}: {e}", INSTALL)
     if not isinstance(value, float):
-        return Check("udfs", PROBLEM, f"ST_TARGET() gives {value!r}", "see the message above")
+        return Check("udfs", PROBLEM, f"ST_TARGET() gives {value!r}")
     return Check("udfs", PASSED, f"{len(udfs.__all__)} functions; ST_TARGET() = {value:g}")
 
 

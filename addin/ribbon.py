@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from udfs import versions
+from engine import versions
 
 TITLE = "SenseTime"
 
@@ -21,6 +21,16 @@ def _caller() -> Any:
     import xlwings as xw
 
     return xw.Book.caller()
+
+
+def _button_book(addin_xlwings: str) -> Any:
+    """The workbook whose button was clicked. If xlwings cannot find it, a version mismatch is the likelier
+    story than xlwings' own traceback, so that is what is raised (xlwings shows it in its error box)."""
+    try:
+        return _caller()
+    except Exception:
+        versions.check(addin_xlwings)
+        raise
 
 
 def run_action(book: Any, name: str, action: Callable[[Any], str], addin_xlwings: str = "") -> str:
@@ -72,20 +82,21 @@ def _export(book: Any) -> str:
 
     target = Path(book.fullname).with_name(Path(book.name).stem + " - analyst copy.xlsx")
     with tempfile.TemporaryDirectory(prefix="stmodel-export-") as tmp:
-        export_analyst_copy(_saved_copy(book, tmp), target)
-    return f"Analyst copy written: {target}"
+        exported = export_analyst_copy(_saved_copy(book, tmp), target)
+    removed = "".join(f"\nremoved {what}" for what in exported.removed)  # macros, formulas reaching outside
+    return f"Analyst copy written: {target}{removed}"
 
 
 def refresh(addin_xlwings: str = "") -> None:
     """Refresh forecasts: run the engine on this workbook's inputs and fill the Engine sheet."""
-    run_action(_caller(), "Refresh forecasts", _refresh, addin_xlwings)
+    run_action(_button_book(addin_xlwings), "Refresh forecasts", _refresh, addin_xlwings)
 
 
 def audit(addin_xlwings: str = "") -> None:
     """Audit model: check the open workbook and list what is broken."""
-    run_action(_caller(), "Audit model", _audit, addin_xlwings)
+    run_action(_button_book(addin_xlwings), "Audit model", _audit, addin_xlwings)
 
 
 def export(addin_xlwings: str = "") -> None:
     """Export analyst copy: save a copy next to the workbook that needs no Python or add-in."""
-    run_action(_caller(), "Export analyst copy", _export, addin_xlwings)
+    run_action(_button_book(addin_xlwings), "Export analyst copy", _export, addin_xlwings)

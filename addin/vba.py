@@ -12,7 +12,7 @@ import io
 import types
 
 import engine
-from udfs.versions import fix
+from engine.versions import fix
 
 from .com import com_stand_ins
 
@@ -46,7 +46,7 @@ XLPY_TRAPPED = f"""Function XLPy()
 DllMissing:
     errNumber = Err.Number
     errText = Err.Description
-    If errNumber = 53 Or errNumber = 48 Or InStr(errText, XLPyDLLName) > 0 Then
+    If errNumber = 48 Or InStr(errText, XLPyDLLName) > 0 Then
         Err.Raise errNumber, "{PROJECT_NAME}", {MISSING_DLL_HANDLER}(errText)
     End If
     Err.Raise errNumber, Err.Source, errText
@@ -59,14 +59,18 @@ def _vba_text(text: str) -> str:
 
 
 def missing_dll_message() -> str:
-    """What the add-in says when Excel cannot load xlwings' DLL (a VBA string expression)."""
+    """What the add-in says when Excel cannot load xlwings' DLL (a VBA string expression; `reason` names the DLL)."""
     text = (
-        f"The {PROJECT_NAME} add-in {engine.__version__} was built for xlwings {{xlwings}} and Excel cannot load "
-        "its DLL (xlwings64-{xlwings}.dll): the Python it runs has another xlwings, or none. "
+        f"The {PROJECT_NAME} add-in {{addin}} was built for xlwings {{xlwings}} and Excel cannot load its DLL "
+        "({reason}): the Python it runs has another xlwings, or none. "
         "See the installed one: python -m pip show xlwings. "
         f"Fix: {fix('{xlwings}')}."
     )
-    return f'"{_vba_text(text)}"'
+    splices = {"{addin}": '" & ADDIN_VERSION & "', "{reason}": '" & reason & "'}
+    vba = _vba_text(text)
+    for marker, expression in splices.items():
+        vba = vba.replace(marker, expression)
+    return f'"{vba}"'
 
 
 def ribbon_module() -> str:
@@ -85,18 +89,20 @@ def ribbon_module() -> str:
             f"Sub {sub}(control As IRibbonControl)",
             f"    ' {label}",
             "    On Error GoTo Failed",
+            "    DllMessageShown = False  ' a click that fails on the DLL gets its one message box",
             f'    RunPython "import {PYTHON_MODULE}; {PYTHON_MODULE}.{action}(\'" & XLWINGS_VERSION & "\')"',
             "    Exit Sub",
             "Failed:",
-            f'    MsgBox "{label} failed: " & Err.Description, vbExclamation, "{PROJECT_NAME}"',
+            f'    If Err.Source <> "{PROJECT_NAME}" Then MsgBox "{label} failed: " & Err.Description, vbExclamation, '
+            f'"{PROJECT_NAME}"',
             "End Sub",
             "",
         ]
     lines += [
         "' Called by XLPy (xlwings module) when xlwings' DLL cannot be loaded. Returns the text a cell shows;",
-        "' the first time in a session it also shows it in a message box.",
+        "' it also shows it in a message box, once per session for the cells and once per ribbon click.",
         f"Public Function {MISSING_DLL_HANDLER}(reason As String) As String",
-        f'    {MISSING_DLL_HANDLER} = {missing_dll_message()} & " (" & reason & ")"',
+        f"    {MISSING_DLL_HANDLER} = {missing_dll_message()}",
         "    If Not DllMessageShown Then",
         "        DllMessageShown = True",
         f'        MsgBox {MISSING_DLL_HANDLER}, vbCritical, "{PROJECT_NAME}"',

@@ -12,8 +12,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from openpyxl import Workbook
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -22,8 +20,9 @@ from workbook.build import build_workbook, save_atomic  # noqa: E402
 
 
 def synthetic(path: Path, formulas: int) -> None:
-    """A sheet of inputs and a chain of formula cells that read them and the row above."""
-    wb = Workbook(write_only=True)
+    """The model (only the model is audited) with a sheet of inputs and a chain of formula cells that read
+    them and the row above."""
+    wb = build_workbook()
     ws = wb.create_sheet("Data")
     rows = formulas // 4
     for r in range(1, rows + 1):

@@ -96,8 +96,12 @@ def markdown_table(report: ReportData | None = None) -> str:
         "|---|---|---|---|---|---|",
         *(_row(rec, ds, report) for rec, ds in grouped.values()),
         "",
-        "A per-year driver is `<driver>_<year>`; setting `<driver>` sets every year. `<peer>` is each company",
-        f"of the peer table: {', '.join(f'`{p.key}`' for p in report.peers)}.",
+        "A per-year driver is `<driver>_<year>`; setting `<driver>` sets every year, and a year set too wins",
+        "over its group whatever the order (`--set smart_auto_growth=0.1 --set smart_auto_growth_2024F=0.3`).",
+        "A name given twice to `--set` is an error; values are plain numbers (`1000`, `0.5`, `1e-3`, not",
+        "`1_000`), and a value whose results overflow or leave the target price non-finite is refused, naming",
+        "the driver. `<peer>` is each company of the peer table:",
+        f"{', '.join(f'`{p.key}`' for p in report.peers)}.",
         END,
     ]
     return "\n".join(lines)

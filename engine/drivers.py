@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -31,6 +32,15 @@ class DriverError(StmodelError, ValueError):
 
 class UnknownDriverError(DriverError):
     """A name that is neither a driver nor a per-year group of drivers."""
+
+
+class ImplausibleResultError(DriverError):
+    """Driver values that pass their own bounds but give results no one can use (an overflow, a
+    target price that is not a finite number); `drivers` names the ones that cause it."""
+
+    def __init__(self, message: str, drivers: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.drivers = drivers
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,9 @@ class Driver:
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise DriverError(f"{self.name}: expected a number ({self.unit}), got {value!r}") from None
+        if isinstance(value, str) and math.isfinite(number) and parse_number(value) is None:
+            hint = " (write 1000, not 1_000)" if "_" in value else ""
+            raise DriverError(f"{self.name}: expected a number ({self.unit}), got {value!r}{hint}")
         if not math.isfinite(number):
             raise DriverError(f"{self.name}: expected a finite number ({self.unit}), got {value!r}")
         if self.positive and number <= 0:
@@ -70,6 +83,19 @@ class Driver:
         if self.maximum is not None and number > self.maximum:
             raise DriverError(f"{self.name}: expected at most {self.maximum:g} ({self.unit}), got {value!r}")
         return number
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def parse_number(text: str) -> float | None:
+    """A number as an analyst types it (ASCII digits, a sign, a decimal point, an exponent), or None.
+
+    Python's float() also takes `1_000`, `inf`, `nan` and other scripts' digits; a driver value typed
+    on the command line, in a sensitivity axis or in a workbook cell is read with this instead.
+    """
+    text = text.strip()
+    return float(text) if _NUMBER.fullmatch(text) else None
 
 
 # The records of engine/data/drivers.toml (see its header for the format).

@@ -7,6 +7,7 @@ The data file is the only place the report's numbers live. A malformed file stop
 from __future__ import annotations
 
 import math
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -217,12 +218,30 @@ def parse_report(raw: dict[str, Any], path: Path) -> ReportData:
     )
 
 
+MAX_TOML = 10 * 1024 * 1024  # bytes: the packaged data files are a few tens of KB
+
+
 def load_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict; anything else (a directory, a device, a binary or huge file) is one line."""
+    path = Path(path)
     try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise ReportDataError(f"{path}: is a directory, not a TOML file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ReportDataError(f"{path}: not a regular file (a device, pipe or socket), not a TOML file")
+        if st.st_size > MAX_TOML:
+            raise ReportDataError(f"{path}: {st.st_size:,} bytes; a TOML file here is at most {MAX_TOML:,}")
         with path.open("rb") as f:
-            return tomllib.load(f)
+            data = f.read(MAX_TOML + 1)
     except FileNotFoundError:
         raise ReportDataError(f"{path}: file not found") from None
+    except OSError as e:
+        raise ReportDataError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ReportDataError(f"{path}: not a TOML file (not UTF-8 text)") from None
     except tomllib.TOMLDecodeError as e:
         raise ReportDataError(f"{path.name}: not valid TOML: {e}") from None
 

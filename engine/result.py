@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from .drivers import DriverValue, resolve
+from .drivers import DriverValue, ImplausibleResultError, base_values, resolve
 from .expr import Env
 from .model import Model, compile_model, evaluate
 from .tables import PEERS_TITLE, TABLE_TITLES, display, peers_dict, table_dict, table_frame
@@ -67,8 +68,50 @@ class Result:
 def run(
     overrides: Mapping[str, object] | Iterable[tuple[str, object]] | None = None, model: Model | None = None
 ) -> Result:
-    """Run the model on the base case with `overrides` (driver name or group -> value)."""
+    """Run the model on the base case with `overrides` (driver name or group -> value); raises
+    DriverError for a bad value, and ImplausibleResultError when the values give no usable result."""
     model = model or compile_model()
     values = resolve(overrides or {}, model.report)
-    env = evaluate(values, model)
-    return Result(model, values, env)
+    return Result(model, values, checked_evaluation(values, model))
+
+
+# The results that leave the engine as numbers (`Result.valuation`): always finite.
+VALUATION_LINES = ("target_multiple", "valuation_usd_m", "target_price_unrounded", "target_price", "upside")
+# Ratio lines: over a zero (or vanishing) balance they are blank, as #DIV/0! is in Excel, and
+# `display` shows them empty. Every other number (amounts, per-share figures) must be finite.
+RATIO_UNITS = frozenset({"%", "x", "days"})
+
+
+def checked_evaluation(
+    values: Mapping[str, DriverValue], model: Model, typed: Mapping[tuple[str, str], float | str] | None = None
+) -> Env:
+    """`evaluate`, refusing a driver set whose valuation or any amount is not a finite number (an
+    overflow, or an infinity carried on); the error names the drivers, changed from the base case,
+    that cause it: each one that does alone, or all of them when only their combination does."""
+    env = evaluate(values, model, typed)
+    problem = _problem(env, model)
+    if problem is None:
+        return env
+    base = base_values(model.report)
+    changed = [n for n, v in values.items() if n in base and v != base[n]]
+    alone = [n for n in changed if _problem(evaluate({**base, n: values[n]}, model, typed), model) is not None]
+    culprits = alone or changed
+    named = ", ".join(f"{n}={values[n]:g}" if isinstance(values[n], float) else f"{n}={values[n]!r}" for n in culprits)
+    raise ImplausibleResultError(
+        f"{named or 'the base case'}: {problem}; every result must be a finite number", tuple(culprits)
+    )
+
+
+def _problem(env: Env, model: Model) -> str | None:
+    """The first result that is not a finite number where one must be (the valuation first), or None."""
+    for key in VALUATION_LINES:
+        if not np.all(np.isfinite(np.asarray(env[(key, None)], dtype=float))):
+            return f"{key} is not a finite number"
+    for (key, column), value in env.items():
+        line = model.lines.get(key)
+        if line is None or line.unit in RATIO_UNITS or isinstance(value, str):
+            continue
+        number = np.asarray(value)
+        if number.dtype.kind == "f" and not np.all(np.isfinite(number)):
+            return f"{key}{' ' + column if column else ''} is not a finite number"
+    return None

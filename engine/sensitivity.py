@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .drivers import DriverError, base_values, expand, resolve
+from .drivers import DriverError, ImplausibleResultError, base_values, expand, parse_number, resolve
 from .vector import evaluate_many
 
+MAX_VALUES = 200  # per axis: a grid is at most 200 x 200 target prices
 _RANGE = re.compile(r"^\s*([^=\s]+)\s*=\s*(.+?)\s*$")
 
 
@@ -33,24 +34,28 @@ def parse_axis(text: str, overrides: Mapping[str, Any] | None = None) -> Axis:
         raise DriverError(f"axis {text!r}: expected NAME=START:STOP:STEP or NAME=V1,V2,...")
     name, spec = m.groups()
     targets = expand(name)
-    try:
-        numbers = [float(x) for x in spec.split(":" if ":" in spec else ",")]
-    except ValueError:
-        raise DriverError(f"axis {name}: {spec!r} is not a list of numbers") from None
+    parsed = [parse_number(x) for x in spec.split(":" if ":" in spec else ",")]
+    numbers = [x for x in parsed if x is not None]
+    if len(numbers) != len(parsed):
+        hint = " (write 1000, not 1_000)" if "_" in spec else ""
+        raise DriverError(f"axis {name}: {spec!r} is not a list of numbers{hint}")
     if ":" in spec:
         if len(numbers) != 3:
             raise DriverError(f"axis {name}: expected START:STOP:STEP, got {spec!r}")
         start, stop, step = numbers
         if step <= 0 or stop < start:
             raise DriverError(f"axis {name}: START:STOP:STEP needs STEP > 0 and STOP >= START")
-        count = math.floor((stop - start) / step + 1e-9) + 1
+        span = (stop - start) / step
+        if not math.isfinite(span) or span >= MAX_VALUES:
+            raise DriverError(f"axis {name}: {spec} gives more than {MAX_VALUES} values; at most {MAX_VALUES}")
+        count = math.floor(span + 1e-9) + 1
         values = [round(start + k * step, 12) for k in range(count)]
         if not math.isclose(values[-1], stop, rel_tol=1e-9, abs_tol=1e-12):
             raise DriverError(f"axis {name}: {spec} does not land on its end ({values[-1]:g} then {stop:g})")
     else:
         values = numbers
-    if len(values) > 200:
-        raise DriverError(f"axis {name}: {len(values)} values; at most 200")
+    if len(values) > MAX_VALUES:
+        raise DriverError(f"axis {name}: {len(values)} values; at most {MAX_VALUES}")
     for d in targets:
         for v in values:
             d.check(v)
@@ -68,8 +73,16 @@ def grid(rows: Axis, cols: Axis, overrides: Mapping[str, Any] | None = None, key
     for axis, mesh in ((rows, r), (cols, c)):
         for d in expand(axis.driver):
             values[d.name] = mesh.ravel()
-    out = evaluate_many(values, outputs=((key, None),))
-    return out[(key, None)].reshape(r.shape)
+    out = evaluate_many(values, outputs=((key, None),))[(key, None)].reshape(r.shape)
+    bad = np.argwhere(~np.isfinite(np.asarray(out, dtype=float)))
+    if len(bad):
+        i, j = bad[0]
+        raise ImplausibleResultError(
+            f"{rows.driver}={rows.values[i]:g}, {cols.driver}={cols.values[j]:g}: {key} is not a finite number "
+            f"({len(bad)} of {out.size} cells); every result must be a finite number",
+            (rows.driver, cols.driver),
+        )
+    return out
 
 
 def default_axes() -> tuple[Axis, Axis]:

@@ -22,6 +22,9 @@ from .vector import CHUNK, evaluate_many
 
 SPEC_FILE = DATA_DIR / "simulation.toml"
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+# Scenarios one simulation may draw: its results take about 16 bytes each (a target price and a
+# rating), so 10 million need about 160 MB, and percentiles a copy more.
+MAX_SCENARIOS = 10_000_000
 RATINGS = ("BUY", "HOLD", "FULLY VALUED")
 
 
@@ -60,6 +63,8 @@ def _number(entry: str, key: str, value: Any, base: float) -> float:
 
 
 def parse_spec(raw: dict[str, Any], source: str = "spec") -> list[Distribution]:
+    if not raw:
+        raise SpecError(f'{source}: no distributions; expected one table per driver, e.g. [premium] dist = "normal"')
     out = []
     base = base_values()
     for entry, table in raw.items():
@@ -144,8 +149,10 @@ def simulate(
     progress: Callable[[int], None] | None = None,
 ) -> Simulation:
     """`n` model runs with drivers drawn from `spec`; reproducible for a given seed."""
-    if n < 1:
-        raise SpecError(f"-n must be at least 1, got {n}")
+    if not 1 <= n <= MAX_SCENARIOS:
+        raise SpecError(f"-n must be from 1 to {MAX_SCENARIOS:,}, got {n:,}")
+    if seed < 0:
+        raise SpecError(f"--seed must be 0 or more, got {seed}")
     from .drivers import resolve
 
     spec = load_spec() if spec is None else spec
@@ -167,7 +174,13 @@ def simulate(
         rating[start : start + size] = out[("rating", None)]
         if progress:
             progress(size)
+    if bad := int(np.count_nonzero(~np.isfinite(tp))):
+        entries = ", ".join(dict.fromkeys(d.entry for d in spec)) or "none"
+        raise SpecError(
+            f"{bad:,} of {n:,} scenarios give a target price that is not a finite number; narrow the spec's "
+            f"distributions ({entries}) or the --set values; every result must be a finite number"
+        )
     return Simulation(n, seed, tp, rating)
 
 
-__all__ = ["RATINGS", "Simulation", "SpecError", "load_spec", "parse_spec", "simulate"]
+__all__ = ["MAX_SCENARIOS", "RATINGS", "Simulation", "SpecError", "load_spec", "parse_spec", "simulate"]

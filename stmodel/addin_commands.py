@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import fail
+from .app import OverwriteOption, fail
 
 
 def addin_build(
@@ -16,8 +16,7 @@ def addin_build(
         str | None,
         typer.Option(
             help="Python for Excel to run, e.g. C:\\envs\\st\\Scripts\\pythonw.exe. Written into the add-in, "
-            "where it wins over every config file; leave it out to use %USERPROFILE%\\.SenseTime\\SenseTime.conf "
-            "or python on PATH."
+            "where it wins over the SenseTime.conf files; leave it out to use them or python on PATH."
         ),
     ] = None,
     pythonpath: Annotated[
@@ -25,11 +24,11 @@ def addin_build(
     ] = None,
     conda_path: Annotated[str | None, typer.Option(help="Conda installation folder, with --conda-env.")] = None,
     conda_env: Annotated[str | None, typer.Option(help="Conda environment name, with --conda-path.")] = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Write SenseTime.xlam: ribbon tab with Refresh forecasts, Audit model, Export analyst copy, and the ST_* UDFs.
 
-    Interpreter settings given here are built into the add-in's config sheet; without them the add-in
-    reads the user's and the workbook folder's SenseTime.conf files, as xlwings does.
+    Settings given here win over the SenseTime.conf files; leave them out to use those (docs/install-windows.md).
     """
     from addin.build import build_addin
 
@@ -37,8 +36,11 @@ def addin_build(
         fail(f"{output}: expected a .xlam file name")
     if (conda_path is None) != (conda_env is None):
         fail("--conda-path and --conda-env go together: give both or neither")
+    if interpreter is not None and conda_path is not None:
+        # xlwings' UDFs ignore conda when an interpreter is set while its RunPython still activates it
+        fail("--interpreter and --conda-path/--conda-env choose Python two ways: give one of them")
     settings = {"interpreter": interpreter, "pythonpath": pythonpath, "conda_path": conda_path, "conda_env": conda_env}
-    build_addin(output, settings)
+    build_addin(output, settings, overwrite=overwrite)
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -50,8 +52,9 @@ def doctor(
 ) -> None:
     """Check this machine for the add-in: Python, xlwings against the add-in's, udfs, and a workbook's audit.
 
-    One line per check (ok, problem with its fix, or info). Exit 0 when every check is ok, 1 otherwise;
-    LibreOffice (recalculation on Linux only) is reported for information and does not count.
+    One line per check: ok, problem with its fix, or info. Exit 0 when every check is ok, 1 otherwise.
+
+    LibreOffice (used to recalculate on Linux, never by Excel) is listed for information and does not count.
     """
     from addin.doctor import PROBLEM, run_checks
 

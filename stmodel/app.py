@@ -8,7 +8,11 @@ a refused analyst copy lists its audit findings and exits with code 1.
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import re
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -20,6 +24,7 @@ from typer.core import TyperGroup
 import engine
 from engine.drivers import DriverError, UnknownDriverError
 from engine.errors import StmodelError
+from engine.files import OutputExistsError
 
 # Advice the command line adds to an error of a given kind (the layers below give none).
 ADVICE: dict[type[StmodelError], str] = {}
@@ -56,6 +61,29 @@ class StmodelGroup(TyperGroup):
             return super().invoke(ctx)
         except StmodelError as e:
             fail(message(e))
+        except typer.BadParameter as e:
+            unreadable = _UNREADABLE.search(e.message)
+            if unreadable is None:
+                raise
+            # typer checks that a path given is readable and answers with a usage box; bad files are one line.
+            fail(f"{unreadable.group(1)}: permission denied (the file is not readable)")
+        except MemoryError:
+            fail("out of memory: the input asks for more than this machine can hold (see the command's --help)")
+        except OSError as e:  # a full disk or a closed pipe under the output, a file that vanished meanwhile
+            _quiet_stdout()
+            fail(f"{e.filename}: {e.strerror or e}" if e.filename else f"cannot write the output ({e.strerror or e})")
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null if it cannot be written, so that Python's flush at exit adds no second,
+    "Exception ignored" traceback after the one-line error."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+_UNREADABLE = re.compile(r"'(.*)' is not readable")
 
 
 app = typer.Typer(
@@ -80,10 +108,18 @@ SetOption = Annotated[
         "--set",
         metavar="NAME=VALUE",
         help="Override a driver, e.g. --set premium=0.5; a per-year group (smart_auto_growth) sets every "
-        "forecast year. Repeat for several. `stmodel drivers` lists the names.",
+        "forecast year, and one of its years given too (smart_auto_growth_2024F) wins over it. Repeat for "
+        "several, each name once; plain numbers (1000, 0.5, 1e-3; not 1_000). `stmodel drivers` lists the names.",
     ),
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table for people, json for programs.")]
+OverwriteOption = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace the output file if it exists (without it an existing file is refused; the input never is).",
+    ),
+]
 ScenarioOption = Annotated[
     str | None,
     typer.Option(
@@ -104,18 +140,43 @@ def parse_assignment(text: str) -> tuple[str, str]:
 
 
 def overrides_from(sets: list[str] | None, scenario: str | None = None) -> list[tuple[str, object]]:
-    """Scenario overrides first, then each --set NAME=VALUE; raises DriverError on bad input."""
+    """Scenario overrides first, then the --set NAME=VALUE pairs: per-year groups before single drivers,
+    so that a year given with its group wins whatever the order typed. A name given twice is refused
+    (which of two values was meant cannot be guessed); raises DriverError on bad input."""
     from engine.scenarios import scenario as named_scenario
 
     pairs: list[tuple[str, object]] = []
     if scenario:
         pairs += list(named_scenario(scenario).overrides.items())
-    pairs += [parse_assignment(s) for s in sets or []]
+    given: dict[str, str] = {}
+    for text in sets or []:
+        name, value = parse_assignment(text)
+        if name in given:
+            raise DriverError(f"--set {name} given twice ({given[name]} and {value}); give each driver once")
+        given[name] = value
+    registry = engine.drivers()
+    pairs += sorted(given.items(), key=lambda pair: pair[0] in registry)  # groups (not in the registry) first
     return pairs
 
 
 def run_with(sets: list[str] | None, scenario: str | None = None) -> engine.Result:
     return engine.run(overrides_from(sets, scenario))
+
+
+def json_text(payload: Any) -> str:
+    """JSON for programs: a number that is not finite (never expected: the engine refuses such results)
+    becomes null, so the output is always valid JSON (json.dumps would write Infinity or NaN)."""
+
+    def finite(x: Any) -> Any:
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: finite(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [finite(v) for v in x]
+        return x
+
+    return json.dumps(finite(payload), indent=2, allow_nan=False)
 
 
 def fmt_number(v: Any, decimals: int) -> str:
@@ -128,12 +189,13 @@ def fmt_number(v: Any, decimals: int) -> str:
     return f"({text})" if round(v, decimals) < 0 else text
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, then rename: never a half-written file."""
+def write_atomic(path: Path, data: bytes, overwrite: bool = True, inputs: tuple[Path, ...] = ()) -> None:
+    """Write via a temporary file in the same folder, then rename: never a half-written file (docs/files.md)."""
     from engine.files import replacing
 
-    with replacing(path) as tmp:
+    with replacing(path, inputs=inputs, overwrite=overwrite) as tmp:
         tmp.write_bytes(data)
 
 
 advise(UnknownDriverError, "stmodel drivers lists them")
+advise(OutputExistsError, "add --overwrite to replace it")

@@ -7,6 +7,7 @@ stderr naming what was wrong and exit code 2, never a traceback (see `stmodel.ap
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -35,7 +36,16 @@ addin_app.command("build")(addin_commands.addin_build)
 app.add_typer(addin_app, name="addin")
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM ends the command like Ctrl-C does: by an exception, so every `finally` removes its
+    temporary files and ends LibreOffice's process group (docs/files.md)."""
+    signal.signal(signum, signal.SIG_IGN)  # once: the clean-up is not interrupted by a second one
+    typer.echo("stmodel: terminated", err=True)
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except KeyboardInterrupt:

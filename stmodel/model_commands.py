@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,19 @@ from rich.table import Table
 
 import engine
 
-from .app import Format, FormatOption, ScenarioOption, SetOption, fail, fmt_number, out, run_with, write_atomic
+from .app import (
+    Format,
+    FormatOption,
+    OverwriteOption,
+    ScenarioOption,
+    SetOption,
+    fail,
+    fmt_number,
+    json_text,
+    out,
+    run_with,
+    write_atomic,
+)
 
 
 def _decimals(result: engine.Result, title: str, label: str, column: str) -> int:
@@ -25,7 +36,7 @@ def value(sets: SetOption = None, format: FormatOption = Format.table, scenario:
     """Target price, rating and the report's tables for the base case or your overrides."""
     result = run_with(sets, scenario)
     if format is Format.json:
-        typer.echo(json.dumps(result.to_json(), indent=2))
+        typer.echo(json_text(result.to_json()))
         return
     v = result.valuation()
     summary = Table(title="Valuation", show_header=False)
@@ -73,7 +84,7 @@ def drivers(
             {"name": d.name, "unit": d.unit, "meaning": d.meaning, "base": d.base, "kind": d.kind, "source": d.source}
             for d in items
         ]
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json_text(rows))
         return
     table = Table(title=f"Drivers ({len(items)})")
     for col in ("name", "unit", "meaning", "base value"):
@@ -88,13 +99,16 @@ def errata(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the Markdown here (e.g. docs/errata.md).")
     ] = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Render the report's inconsistencies (engine/data/errata.toml) as Markdown."""
+    from engine.errata import ERRATA_FILE
+
     text = engine.render_markdown()
     if output is None:
         typer.echo(text, nl=False)
         return
-    write_atomic(output, text.encode())
+    write_atomic(output, text.encode(), overwrite=overwrite, inputs=(ERRATA_FILE,))
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -114,7 +128,7 @@ def reconcile(format: FormatOption = Format.table, show_all: bool = typer.Option
             "peer_reproduced": sum(c.ok for c in peers),
             "misses": [c.__dict__ | {"ok": c.ok} for c in cells + peers if not c.ok],
         }
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json_text(payload))
         return
     out.print(f"Reproduced {ok} of {len(cells)} printed numeric cells ({ok / len(cells):.1%}) in the five tables")
     out.print(f"Peer table: {sum(c.ok for c in peers)} of {len(peers)} checks")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 import engine
+from engine.simulate import MAX_SCENARIOS
 
-from .app import Format, FormatOption, ScenarioOption, SetOption, out, overrides_from
+from .app import Format, FormatOption, OverwriteOption, ScenarioOption, SetOption, json_text, out, overrides_from
 
 
 def sensitivity(
@@ -35,7 +35,7 @@ def sensitivity(
             "cols": {"driver": col_axis.driver, "values": list(col_axis.values)},
             "target_price": [[float(x) for x in r] for r in table],
         }
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json_text(payload))
         return
     grid_table = Table(title=f"Target price (HK$): {row_axis.driver} down, {col_axis.driver} across")
     grid_table.add_column(f"{row_axis.driver} \\ {col_axis.driver}")
@@ -47,8 +47,10 @@ def sensitivity(
 
 
 def simulate(
-    n: Annotated[int, typer.Option("-n", help="Number of scenarios.")] = 100_000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same result.")] = 0,
+    n: Annotated[int, typer.Option("-n", help=f"Number of scenarios (1 to {MAX_SCENARIOS:,}).")] = 100_000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed, 0 or more: the same seed gives the same result.")
+    ] = 0,
     spec: Annotated[
         Path | None, typer.Option("--spec", help="Driver distributions (TOML); default engine/data/simulation.toml.")
     ] = None,
@@ -61,15 +63,24 @@ def simulate(
     workbook: Annotated[
         Path | None, typer.Option("--workbook", help="Write the summary into this model workbook (Simulation sheet).")
     ] = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Monte Carlo: percentiles of the target price and the probability of each rating."""
     from rich.progress import Progress
 
+    from engine.files import check_target
     from engine.simulate import load_spec
     from engine.simulate import simulate as run_simulation
 
+    if histogram is not None:  # before the simulation runs
+        check_target(histogram, [p for p in (spec, workbook) if p is not None], overwrite)
+
+    if workbook is not None:  # the model, or one line and exit 2, before the simulation runs
+        from workbook.audit import check_model_file
+
+        check_model_file(workbook)
     overrides = dict(overrides_from(sets, scenario))
-    engine.resolve(overrides)
+    engine.run(overrides)  # the fixed drivers give a usable result before any scenario is drawn
     distributions = load_spec(spec)
     if n >= 200_000:
         with Progress(console=Console(stderr=True), transient=True) as bar:
@@ -81,13 +92,13 @@ def simulate(
     if histogram is not None:
         from workbook.charts import write_histogram
 
-        write_histogram(result, histogram)
+        write_histogram(result, histogram, overwrite=overwrite)
     if workbook is not None:
         from workbook.simulation import write_simulation
 
         write_simulation(workbook, summary, spec.name if spec else "engine/data/simulation.toml")
     if format is Format.json:
-        typer.echo(json.dumps(summary, indent=2))
+        typer.echo(json_text(summary))
         return
     table = Table(title=f"Target price over {n:,} scenarios (seed {seed})")
     table.add_column("")

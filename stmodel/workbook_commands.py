@@ -1,4 +1,8 @@
-"""Commands on model workbooks: build, recalc, audit, refresh, export."""
+"""Commands on model workbooks: build, recalc, audit, refresh, export.
+
+What each may write, and how (never over its input, an existing output only with --overwrite, modes,
+links and macros kept, one writer at a time): docs/files.md.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,26 @@ from typing import Annotated
 
 import typer
 
-from .app import Format, FormatOption, fail, out
+from .app import Format, FormatOption, OverwriteOption, fail, out
 
 
 def build(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the workbook.")] = Path(
         "SenseTime_model.xlsx"
     ),
+    overwrite: OverwriteOption = False,
 ) -> None:
-    """Write the model workbook (.xlsx): live native formulas from the engine's line definitions."""
-    from workbook.build import build_workbook, save_atomic
+    """Write the model workbook (.xlsx): live native formulas from the engine's line definitions.
+
+    The same model gives the same bytes (timestamps fixed: SOURCE_DATE_EPOCH, else the report's date).
+    """
+    from engine.files import check_target
+    from workbook.build import build_timestamp, build_workbook, save_atomic
 
     if output.suffix.lower() != ".xlsx":
         fail(f"{output}: expected a .xlsx file name")
-    save_atomic(build_workbook(), output)
+    check_target(output, overwrite=overwrite)
+    save_atomic(build_workbook(), output, overwrite=overwrite, timestamp=build_timestamp())
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -29,11 +39,14 @@ def recalc(
     file: Annotated[Path, typer.Argument(help="Workbook to recalculate (.xlsx).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the recalculated copy.")],
     timeout: Annotated[float, typer.Option(help="Seconds to wait for LibreOffice.")] = 120.0,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Recalculate a workbook with headless LibreOffice so that every formula carries its value."""
+    from workbook.audit import check_model_file
     from workbook.recalc import recalculate
 
-    recalculate(file, output, timeout)
+    check_model_file(file)  # the model, or one line and exit 2, before LibreOffice starts
+    recalculate(file, output, timeout, overwrite=overwrite)
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -68,11 +81,15 @@ def refresh(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the refreshed workbook here (default: in place).")
     ] = None,
+    overwrite: OverwriteOption = False,
 ) -> None:
-    """Run the engine on the workbook's inputs and write its results to the Engine sheet (values only)."""
+    """Run the engine on the workbook's inputs and write its results to the Engine sheet (values only).
+
+    In place (its purpose) the workbook keeps its mode, links and macros; it is locked while refreshed.
+    """
     from workbook.refresh import refresh_file
 
-    v = refresh_file(file, output)
+    v = refresh_file(file, output, overwrite=overwrite)
     typer.echo(
         f"refreshed {output or file}: target price HK${v['target_price']:.2f}, upside {v['upside_pct']:.1f}%, "
         f"{v['rating']}",
@@ -86,7 +103,13 @@ def export(
     password: Annotated[
         str | None, typer.Option(help="Protect the sheets with this password (default: protected, no password).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Write the copy even if its audit finds errors.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write the copy even if its audit finds errors (an existing file needs --overwrite)."
+        ),
+    ] = False,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Write the analyst copy: native formulas only, no add-in, no macros, cached values, inputs unlocked.
 
@@ -95,12 +118,14 @@ def export(
     from workbook.export import ExportRefused, export_analyst_copy
 
     try:
-        findings = export_analyst_copy(file, output, password=password, force=force)
+        exported = export_analyst_copy(file, output, password=password, force=force, overwrite=overwrite)
     except ExportRefused as e:
         for f in e.findings:
             if f.severity == "error":
                 out.print(str(f), markup=False, soft_wrap=True)
         typer.echo(f"stmodel: error: {e} (use --force to write it)", err=True)
         raise typer.Exit(1) from None
-    errors = sum(f.severity == "error" for f in findings)
+    for what in exported.removed:  # macros and formulas that reach outside the workbook: never in a copy
+        typer.echo(f"removed {what}", err=True)
+    errors = sum(f.severity == "error" for f in exported.findings)
     typer.echo(f"wrote {output} ({errors} audit errors)", err=True)

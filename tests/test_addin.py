@@ -100,6 +100,7 @@ def config_as_xlwings_reads_it(xlam: Path) -> dict[str, str]:
             cells[c.get("r")] = "TRUE" if v.text == "1" else "FALSE"
         else:
             cells[c.get("r")] = v.text if v is not None else ""
+    cells = {ref: re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), v) for ref, v in cells.items()}
     last = 1
     while cells.get(f"A{last + 1}", ""):
         last += 1
@@ -115,24 +116,45 @@ def test_project_name_and_config_sheet(xlam, modules):
     assert "absPath" not in workbook and "felix" not in workbook  # the template author's folder is not shipped
     config = config_as_xlwings_reads_it(xlam)
     assert config == {"UDF MODULES": "udfs"}  # no empty key would hide the user's and directory's config files
-    assert all(value != "" for value in config.values())
 
 
 def test_interpreter_given_at_build_is_what_getconfig_returns(tmp_path):
     runner = CliRunner()
     out = tmp_path / "SenseTime.xlam"
-    args = ["addin", "build", "-o", str(out), "--interpreter", "C:\\envs\\st\\pythonw.exe"]
-    result = runner.invoke(app, [*args, "--conda-path", "C:\\Miniconda3 & co", "--conda-env", "st"])
+    result = runner.invoke(app, ["addin", "build", "-o", str(out), "--interpreter", "C:\\envs\\st\\pythonw.exe"])
     assert result.exit_code == 0, result.output
     config = config_as_xlwings_reads_it(out)
-    assert config["INTERPRETER_WIN"] == "C:\\envs\\st\\pythonw.exe"  # GetConfig("INTERPRETER_WIN")
-    assert config["CONDA PATH"] == "C:\\Miniconda3 & co" and config["CONDA ENV"] == "st"
-    assert "PYTHONPATH" not in config and "INTERPRETER_MAC" not in config
-    assert all(value != "" for value in config.values())
-    half = runner.invoke(app, ["addin", "build", "-o", str(tmp_path / "b.xlam"), "--conda-env", "st"])
-    assert half.exit_code == 2 and "--conda-path" in half.stderr
-    blank = runner.invoke(app, ["addin", "build", "-o", str(tmp_path / "c.xlam"), "--interpreter", " "])
-    assert blank.exit_code == 2 and "--interpreter" in blank.stderr and not (tmp_path / "c.xlam").exists()
+    assert config == {"UDF MODULES": "udfs", "INTERPRETER_WIN": "C:\\envs\\st\\pythonw.exe"}  # GetConfig's answer
+
+
+def test_conda_settings_and_awkward_values_read_back(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "SenseTime.xlam"
+    odd = "C:\\Mini conda & <co>\\my_x0041_env é"  # XML specials, a space, Excel's _xHHHH_ escape, non-ASCII
+    args = ["addin", "build", "-o", str(out), "--conda-path", odd, "--conda-env", "st", "--pythonpath", "D:\\lib"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    config = config_as_xlwings_reads_it(out)
+    assert config == {"UDF MODULES": "udfs", "CONDA PATH": odd, "CONDA ENV": "st", "PYTHONPATH": "D:\\lib"}
+    wide = "D:\\" + "x" * 400
+    assert runner.invoke(app, ["addin", "build", "-o", str(tmp_path / "w.xlam"), "--pythonpath", wide]).exit_code == 0
+    with zipfile.ZipFile(tmp_path / "w.xlam") as z:
+        width = re.search(r'<col min="2" max="2" width="([\d.]+)"', z.read("xl/worksheets/sheet1.xml").decode())
+    assert width and float(width.group(1)) <= 255  # Excel's widest column
+
+
+@pytest.mark.parametrize(
+    ("args", "needs"),
+    [
+        (["--conda-env", "st"], "--conda-path"),
+        (["--interpreter", " "], "--interpreter"),
+        (["--interpreter", "C:\\py\\pythonw.exe", "--conda-path", "C:\\conda", "--conda-env", "st"], "one of them"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused(tmp_path, args, needs):
+    result = CliRunner().invoke(app, ["addin", "build", "-o", str(tmp_path / "S.xlam"), *args])
+    assert result.exit_code == 2 and needs in result.stderr
+    assert not (tmp_path / "S.xlam").exists()
 
 
 def test_module_sources_sit_at_their_stated_offsets(xlam, modules):
@@ -167,6 +189,7 @@ def dir_records(xlam: Path) -> list[tuple[int, bytes]]:
         size = 6 if record == 0x0009 else size
         out.append((record, raw[at + 6 : at + 6 + size]))
         at += 6 + size
+    assert at == len(raw), f"{len(raw) - at} bytes after the last record"
     return out
 
 
@@ -180,6 +203,9 @@ def test_vba_project_is_written_as_ms_ovba_specifies(xlam):
         elif record == 0x002C:  # MODULECOOKIE: "MUST be 0xFFFF" on write
             cookies[name] = struct.unpack("<H", data)[0]
     assert cookies[RIBBON_MODULE] == cookies[UDF_MODULE] == 0xFFFF
+    assert records[-1] == (0x0010, b"")  # the Terminator (its Reserved field read as a zero Size) ends the stream
+    count = [struct.unpack("<H", data)[0] for record, data in records if record == 0x000F]  # PROJECTMODULES
+    assert count == [len(cookies)] and len(cookies) == len([r for r, _ in records if r == 0x0019])
     with zipfile.ZipFile(xlam) as z:
         ole = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
     project = ole.openstream("PROJECT").read().decode("cp1252")
@@ -199,7 +225,7 @@ def test_a_missing_xlwings_dll_gives_one_message_with_the_fix(modules):
     assert found
     xlpy = found.group(1)
     assert "On Error GoTo DllMissing" in xlpy.split("XLPyLoadDLL")[0]  # trapped before the DLL is touched
-    assert "errNumber = 53" in xlpy and "XlwingsMissing(errText)" in xlpy
+    assert "InStr(errText, XLPyDLLName)" in xlpy and "XlwingsMissing(errText)" in xlpy
     assert xlpy.rstrip().endswith("Err.Raise errNumber, Err.Source, errText")  # any other error passes unchanged
     assert re.search(r'Public Const XLWINGS_VERSION As String = "' + re.escape(xlwings.__version__) + '"', xlwings_vba)
     ribbon = modules[RIBBON_MODULE]
@@ -285,8 +311,13 @@ Public Const XLWINGS_VERSION As String = "{version}"
 Const XLPyDLLName As String = "xlwings64-{version}.dll"
 Public Mode As Long
 Sub XLPyLoadDLL()
+    ' What Excel raises: the Declare's DLL missing (53), a DLL that fails to load (48), xlwings' own LoadLibrary
+    ' failure with an interpreter set (1), and an unrelated error (9)
     If Mode = 53 Then Err.Raise 53, , "File not found: xlwings64-{version}.dll"
+    If Mode = 48 Then Err.Raise 48, , "Error in loading DLL"
+    If Mode = 1 Then Err.Raise 1, , "Could not load xlwings64-{version}.dll from either of the following folders"
     If Mode = 9 Then Err.Raise 9, , "Subscript out of range"
+    If Mode = 530 Then Err.Raise 53, , "File not found: C:\\Users\\ana\\SenseTime.conf"
 End Sub
 Function XLPyCommand()
     XLPyCommand = "pythonw -c serve"
@@ -319,16 +350,20 @@ def test_the_dll_trap_runs_as_vba(modules):
     vba.add_module(re.sub(callbacks, "", ribbon, flags=re.S | re.M), name=RIBBON_MODULE)
     vba.add_module(XLPY_CALLEES.format(version=xlwings.__version__) + found.group(0), name="xlwings")
     assert vba.run("Probe", [0]) == "0||the UDF server"  # no failure: XLPy returns the server as before
-    number, message, _ = str(vba.run("Probe", [53])).split("|")
-    assert number == "53"
-    assert f"built for xlwings {xlwings.__version__}" in message and "python -m pip show xlwings" in message
-    assert f'python -m pip install "xlwings=={xlwings.__version__}"' in message
-    assert message.endswith(f"(File not found: xlwings64-{xlwings.__version__}.dll)")
-    assert vba.run("Probe", [9]) == "9|Subscript out of range|"  # any other error passes through unchanged
+    for failure in (53, 48, 1):
+        number, message, _ = str(vba.run("Probe", [failure])).split("|")
+        assert number == str(failure)
+        assert f"The SenseTime add-in {engine.__version__} was built for xlwings {xlwings.__version__}" in message
+        assert "python -m pip show xlwings" in message
+        assert f'python -m pip install "xlwings=={xlwings.__version__}"' in message
+    assert f"cannot load its DLL (File not found: xlwings64-{xlwings.__version__}.dll)" in str(vba.run("Probe", [53]))
+    # any other error passes through unchanged, a missing file that is not the DLL included
+    assert vba.run("Probe", [9]) == "9|Subscript out of range|"
+    assert vba.run("Probe", [530]) == "53|File not found: C:\\Users\\ana\\SenseTime.conf|"
 
 
 def test_the_build_refuses_an_xlwings_other_than_the_pinned_one(monkeypatch, tmp_path):
-    from udfs import versions
+    from engine import versions
 
     monkeypatch.setattr(versions, "pinned_xlwings", lambda: "0.30.0")
     result = CliRunner().invoke(app, ["addin", "build", "-o", str(tmp_path / "SenseTime.xlam")])

@@ -8,6 +8,7 @@ rather than news are kept, with a comment saying so, until the auditor is change
 import json
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.packaging.custom import BoolProperty, StringProperty
 from openpyxl.styles import Font
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 import engine
 from stmodel.cli import app
-from workbook.audit import audit
+from workbook.audit import NotAModel, audit
 from workbook.formulas import scan, shift_rows
 from workbook.layout import YEAR_COLUMN, make_layout
 
@@ -479,8 +480,11 @@ def test_values_an_export_wrote_are_not_typed_numbers(built, tmp_path):
     }
 
 
-def test_a_number_in_a_formula_is_a_warning_outside_a_model(tmp_path):
+def test_another_workbook_is_refused_not_audited(tmp_path):
+    # It used to be audited with the generic checks (a number in a formula a warning): now only the
+    # model is audited (tests/test_audit_safety.py), so number-in-formula is always an error.
     wb = Workbook()
     wb.active["A1"], wb.active["A2"] = "=B1*1.5", "=B1*0"
     wb.save(tmp_path / "other.xlsx")
-    assert found(audit(tmp_path / "other.xlsx")) == {("warning", "Sheet", "A1", "number-in-formula")}
+    with pytest.raises(NotAModel, match="not a SenseTime model workbook"):
+        audit(tmp_path / "other.xlsx")

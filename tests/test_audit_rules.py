@@ -25,7 +25,7 @@ def test_every_rule_has_one_id_a_known_severity_and_a_doc():
     for r in RULES:
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", r.id), r.id
         assert r.doc and "\n" not in r.doc and "|" not in r.doc, r.id
-    assert rule("number-in-formula").severities == ("error", "warning")
+    assert rule("macros").severities == ("warning", "error")
 
 
 def test_every_registered_rule_is_raised_by_a_check():
@@ -45,7 +45,7 @@ def test_a_finding_is_made_only_through_a_registered_rule():
     with pytest.raises(ValueError, match="no severity 'warning'"):
         rules.HARDCODE.finding("Cover", "A1", "x", "warning")
     with pytest.raises(ValueError, match="needs a severity"):
-        rules.NUMBER_IN_FORMULA.finding("Cover", "A1", "x")
+        rules.MACROS.finding("Cover", "A1", "x")
     with pytest.raises(ValueError, match="not among"):
         Rule("bad", ("fatal",), "no such severity")
 

@@ -1,7 +1,10 @@
 """`stmodel doctor` and the one-xlwings-version rule, on this machine and with a mismatch simulated."""
 
+import importlib
 import re
 import shutil
+import sys
+from importlib import metadata
 
 import pytest
 import xlwings
@@ -12,8 +15,8 @@ import engine
 import udfs
 import udfs.functions
 from addin.build import build_addin
+from engine import versions
 from stmodel.cli import app
-from udfs import versions
 
 runner = CliRunner()
 
@@ -86,17 +89,50 @@ def test_a_file_that_is_not_an_add_in_is_a_problem(tmp_path, built):
     assert missing.exit_code == 1 and "no such add-in file" in missing.output
 
 
-def test_the_package_pins_the_xlwings_it_builds_the_add_in_from():
+def test_the_package_pins_the_xlwings_it_builds_the_add_in_from(monkeypatch):
     assert versions.pinned_xlwings() == xlwings.__version__
-    assert versions.mismatch(xlwings.__version__, xlwings.__version__) is None
+    assert versions.minimum_python() == (3, 11)
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "requires", not_installed)  # a source checkout: read pyproject.toml instead
+    assert versions.pinned_xlwings() == xlwings.__version__
 
 
-def test_udfs_refuse_to_compute_with_another_xlwings(monkeypatch):
-    message = versions.mismatch("0.30.0", "0.37.8", "the SenseTime package")
-    assert message
-    monkeypatch.setattr(udfs.functions, "XLWINGS_PROBLEM", message)
-    assert udfs.ST_TARGET() == "#ST! " + message
-    assert 'pip install "xlwings==0.30.0"' in udfs.ST_INFO()
+@pytest.fixture
+def another_xlwings_installed(monkeypatch):
+    """Re-import the UDF module as Excel's UDF server would, with xlwings 0.30.0 reported as installed."""
+    monkeypatch.setattr(versions, "installed_xlwings", lambda: "0.30.0")
+    importlib.reload(udfs.functions)
+    yield
+    monkeypatch.undo()
+    importlib.reload(udfs.functions)
+
+
+def test_udfs_refuse_to_compute_with_another_xlwings(another_xlwings_installed):
+    message = udfs.functions.ST_TARGET()
+    assert message.startswith(f"#ST! the SenseTime package needs xlwings {xlwings.__version__} but")
+    assert "has xlwings 0.30.0" in message and f'pip install "xlwings=={xlwings.__version__}"' in message
+    info = dict((row[0], row[1]) for row in udfs.functions.ST_INFO())  # the diagnostic table still works
+    assert info["xlwings installed"] == "0.30.0" and "has xlwings 0.30.0" in info["xlwings problem"]
+
+
+def test_doctor_reports_udfs_that_cannot_import(monkeypatch):
+    for name in [m for m in sys.modules if m == "udfs" or m.startswith(("udfs.", "xlwings"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "xlwings", None)  # import xlwings now fails, as with a broken install
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 1, result.output
+    line = lines_of(result.output)["udfs"]
+    assert line.startswith("problem") and "cannot import" in line and "Fix: python -m pip install ." in line
+
+
+def test_doctor_says_when_the_pin_cannot_be_read(monkeypatch):
+    monkeypatch.setattr(versions, "pinned_xlwings", lambda: "")
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 1
+    assert "the package's pin cannot be read" in lines_of(result.output)["xlwings"]
 
 
 def test_st_info_reports_the_versions():

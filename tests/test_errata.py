@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_docs_errata_is_generated_from_the_records():
-    assert (ROOT / "docs" / "errata.md").read_text() == render_markdown(), "run: stmodel errata -o docs/errata.md"
+    assert (ROOT / "docs" / "errata.md").read_text() == render_markdown(), (
+        "run: stmodel errata -o docs/errata.md --overwrite"
+    )
 
 
 def test_adjustment_amounts_are_what_the_model_carries(base):

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.formula import Tokenizer
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.formula import ArrayFormula
 from typer.testing import CliRunner
 
 from stmodel.cli import app
@@ -35,20 +36,23 @@ TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
 LINK_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
 ADDIN = r"file:///C:\Users\ana\AppData\Roaming\Microsoft\AddIns\SenseTime.xlam"
 BUDGET = "budget.xlsx"
-# Added to the model's own three ST_ calls (the Cover's add-in panel): two more, each with a native twin.
+# Added to the model's own three ST_ calls (the Cover's add-in panel): three more, each with a native twin, one
+# of them an array formula (Excel stores a spilled or Ctrl+Shift+Enter call as `<f t="array" ref=...>`).
 EXTRA = {"H4": "=IFERROR(ST_UPSIDE(Drivers),Upside)", "H5": '=IFERROR(st_line("Net Profit","2024F",Drivers),0)'}
+ARRAY = {"H9": "=IFERROR(ST_TARGET(Drivers),TargetPrice)"}
 
 # Through link 2 (budget.xlsx): a cell, a name, and a function that is not the add-in's though named like one.
 BUDGET_CELLS = {"H6": "=[2]Sheet1!$A$1", "H7": "=[2]!Rate", "H8": "=[2]!ST_TARGET(Drivers)"}
 
 
 def _prefixed(formula: re.Match[str]) -> str:
-    """Excel's stored form of an add-in call, `ST_TARGET(` -> `[1]!ST_TARGET(` (openpyxl's Tokenizer finds them)."""
-    tok = Tokenizer("=" + unescape(formula.group(1)))
+    """Excel's stored form of an add-in call, `ST_TARGET(` -> `[1]!ST_TARGET(` (openpyxl's Tokenizer finds them);
+    an array formula's attributes (`<f t="array" ref=...>`, how Excel stores a spilled call) are kept."""
+    tok = Tokenizer("=" + unescape(formula.group(2)))
     for t in tok.items:
         if t.type == "FUNC" and t.subtype == "OPEN" and t.value.upper().startswith("ST_"):
             t.value = "[1]!" + t.value
-    return f"<f>{escape(tok.render()[1:])}</f>"
+    return f"<f{formula.group(1)}>{escape(tok.render()[1:])}</f>"
 
 
 def _link_part(book: str) -> str:
@@ -104,7 +108,7 @@ def excel_saved(src: Path, dst: Path, budget: bool = False) -> Path:
         )
         for name, xml in parts.items():
             if name.startswith("xl/worksheets/sheet"):
-                xml = re.sub(r"<f>([^<]*)</f>", _prefixed, xml)
+                xml = re.sub(r"<f((?: [^>]*)?)>([^<]*)</f>", _prefixed, xml)
             zout.writestr(name, xml)
     return dst
 
@@ -114,6 +118,8 @@ def _model(folder: Path, budget: bool = False) -> Path:
     wb = build_workbook()
     for cell, formula in {**EXTRA, **(BUDGET_CELLS if budget else {})}.items():
         wb["Cover"][cell] = formula
+    for cell, formula in ARRAY.items():
+        wb["Cover"][cell] = ArrayFormula(cell, formula)
     path = folder / "openpyxl.xlsx"
     save_atomic(wb, path)
     return excel_saved(path, folder / "saved by Excel.xlsx", budget=budget)
@@ -140,7 +146,7 @@ def test_the_file_is_in_excels_form(saved):
     parts, plain = _parts(saved), _parts(saved.with_name("openpyxl.xlsx"))
     cover = parts["xl/worksheets/sheet1.xml"].upper()  # st_line kept in lower case: the reading ignores case
     calls = plain["xl/worksheets/sheet1.xml"].upper().count("ST_")
-    assert calls == 5 and cover.count("[1]!ST_") == calls == cover.count("ST_")  # each call prefixed, none bare
+    assert calls == 6 and cover.count("[1]!ST_") == calls == cover.count("ST_")  # each call prefixed, none bare
     reference = re.search(
         r'</sheets><externalReferences><externalReference r:id="(rId\d+)"/></externalReferences><definedNames>',
         parts["xl/workbook.xml"],
@@ -204,7 +210,7 @@ def test_audit_reads_the_calls_as_the_add_ins(saved):
 def test_read_addin_calls_rewrites_cells_and_names(saved):
     wb = load_workbook(saved)  # links kept, as the audit and the export load it
     wb.defined_names["AddinTarget"] = DefinedName("AddinTarget", attr_text="[1]!ST_TARGET(Drivers)")
-    assert read_addin_calls(wb) == 6  # five cells and the name
+    assert read_addin_calls(wb) == 7  # six cells (one an array formula) and the name
     assert wb["Cover"]["B37"].value == '=IFERROR(ST_TARGET(Drivers),"needs the SenseTime add-in")'
     assert wb.defined_names["AddinTarget"].attr_text == "ST_TARGET(Drivers)"
     assert read_addin_calls(wb) == 0

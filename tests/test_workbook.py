@@ -1,7 +1,5 @@
 """The built workbook's structure, read back with openpyxl (no LibreOffice needed)."""
 
-from pathlib import Path
-
 import pytest
 from openpyxl import load_workbook
 from openpyxl.styles.colors import Color
@@ -151,8 +149,8 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
     target.write_bytes(b"previous version")
     wb = build_workbook()
 
-    def broken_save(path):
-        Path(path).write_bytes(b"half")
+    def broken_save(out):
+        out.write(b"half")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(wb, "save", broken_save)

@@ -28,6 +28,7 @@ import addin.ribbon
 import engine
 from addin.ribbon import TITLE, run_action
 from addin.xlbook import XlwingsBook
+from engine import versions
 from workbook.cached import fill_cached_values
 from workbook.layout import ASSUMPTIONS, ENGINE, INCOME, NOT_REFRESHED, REFRESHED, SHEETS, make_layout
 from workbook.reader import read_engine
@@ -488,3 +489,14 @@ def test_a_button_refuses_another_xlwings_and_leaves_the_book_alone(book, monkey
     assert message.startswith(f"{name} failed: ") and 'pip install "xlwings==0.0.1' in message
     assert grid(book, ENGINE) == before
     assert [p.name for p in Path(book.fullname).parent.iterdir()] == [book.name]  # no copy exported
+
+
+def test_when_xlwings_cannot_find_the_book_a_version_mismatch_is_named(monkeypatch):
+    def no_caller() -> Any:
+        raise AttributeError("'NoneType' object has no attribute 'Workbooks'")  # what a broken bridge looks like
+
+    monkeypatch.setattr(addin.ribbon, "_caller", no_caller)
+    with pytest.raises(versions.XlwingsVersionError, match=r'needs xlwings 0\.0\.1 .* pip install "xlwings==0\.0\.1"'):
+        addin.ribbon.refresh("0.0.1")
+    with pytest.raises(AttributeError, match="Workbooks"):  # same version: xlwings' own error, unchanged
+        addin.ribbon.refresh(xlwings.__version__)

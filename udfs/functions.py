@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 import engine
+from engine import versions
 from engine.drivers import expand
 from engine.expr import Value
 from engine.tables import PEERS_TITLE, TABLE_TITLES, table_rows
 
-from . import versions
 from .args import PREFIX, STError, choose, flag, numbers, year
 from .cache import result
 from .decorators import arg, func
@@ -39,7 +39,7 @@ TABLE_ALIASES = {
 
 
 # Checked once, when Excel's UDF server imports this module: with another xlwings than the package was
-# built for, every cell says so instead of computing.
+# built for, every cell says so instead of computing (ST_INFO still shows its table, the versions in it).
 XLWINGS_PROBLEM = versions.mismatch(versions.pinned_xlwings(), versions.installed_xlwings(), "the SenseTime package")
 
 
@@ -48,7 +48,7 @@ def guarded(f: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapper(*args: Any) -> Any:
-        if XLWINGS_PROBLEM:
+        if XLWINGS_PROBLEM and f.__name__ != "ST_INFO":
             return PREFIX + XLWINGS_PROBLEM
         try:
             return f(*args)
@@ -224,6 +224,7 @@ def ST_INFO():  # noqa: N802
         ["python", platform.python_version()],
         ["xlwings installed", versions.installed_xlwings() or "none"],
         ["xlwings required", versions.pinned_xlwings() or "unknown (package not installed)"],
+        ["xlwings problem", XLWINGS_PROBLEM or "none"],
     ]
 
 

@@ -1,14 +1,22 @@
 """A workbook as the commands that update one see it: the small `BookAdapter` interface (an open
 Excel workbook through xlwings, `addin/xlbook.py`, or a saved file through openpyxl, here), and how a
-saved workbook is opened (after the auditor's safety checks) and saved (never half-written).
+saved workbook is opened (after the auditor's safety checks, macros kept) and saved (never half-written,
+through `engine.files.replacing`, which keeps modes and links; docs/files.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import re
+import time
+import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.files import replacing
+from engine.errors import StmodelError
+from engine.files import Stamp, replacing
 
 from .reader import grid_of
 
@@ -46,14 +54,75 @@ class OpenpyxlBook:
                     ws.cell(i, j).value = v
 
 
+MACRO_SUFFIXES = (".xlsm", ".xltm")
+VBA_PART = "xl/vbaProject.bin"
+
+
+class BookError(StmodelError, ValueError):
+    """A workbook that cannot be updated or saved as asked without losing something (its macros)."""
+
+
 def open_for_update(path: Path) -> Any:
-    """A saved workbook opened with openpyxl (formulas kept), after the auditor's safety checks."""
-    from .audit import open_checked
+    """A saved workbook opened with openpyxl (formulas kept), after the auditor's safety checks.
 
-    return open_checked(path)
+    A macro-enabled workbook (.xlsm) is opened with its VBA project, which `save_atomic` writes back with
+    the macro content type; a VBA project in a file not named for macros is refused, never dropped.
+    """
+    from .audit import check_model_file, load_checked
+
+    path = Path(path)
+    macros = path.suffix.lower() in MACRO_SUFFIXES
+    check_model_file(path)  # the container's checks, then the model's identity: before anything is read
+    wb = load_checked(path, keep_vba=macros)
+    if not macros:
+        with zipfile.ZipFile(path) as z:
+            if VBA_PART in z.namelist():
+                raise BookError(f"{path}: holds macros (a VBA project) but is not named .xlsm; rename it to update it")
+    return wb
 
 
-def save_atomic(wb: Any, path: Path) -> None:
-    """Save through a temporary file in the target folder, then rename: no half-written workbook."""
-    with replacing(path) as tmp:
-        wb.save(tmp)
+def workbook_bytes(wb: Any, timestamp: int | None = None) -> bytes:
+    """The saved workbook's bytes. With `timestamp` (seconds since 1970, UTC) the document's created and
+    modified times and every zip entry's time are that one, so the same workbook gives the same bytes."""
+    buffer = io.BytesIO()
+    if timestamp is not None:
+        wb.properties.created = dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(tzinfo=None)
+    wb.save(buffer)
+    if timestamp is None:
+        return buffer.getvalue()
+    iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp)).encode()
+    entry_time = time.gmtime(max(timestamp, 315532800))[:6]  # zip times start in 1980
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(buffer) as zin, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + iso, data)
+            entry = zipfile.ZipInfo(info.filename, entry_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            zout.writestr(entry, data)
+    return fixed.getvalue()
+
+
+def save_atomic(
+    wb: Any,
+    path: Path,
+    *,
+    overwrite: bool = True,
+    inputs: Iterable[Path] = (),
+    since: Stamp | None = None,
+    timestamp: int | None = None,
+) -> None:
+    """Save through a temporary file in the target folder, then rename: no half-written workbook.
+
+    `overwrite`, `inputs` and `since` are `engine.files.replacing`'s; `timestamp` is `workbook_bytes`'.
+    A workbook with macros is written only to a macro-enabled name, one without only to another name.
+    """
+    path = Path(path)
+    macros = getattr(wb, "vba_archive", None) is not None
+    if macros != (path.suffix.lower() in MACRO_SUFFIXES):
+        kind = "has macros: write it to a .xlsm file" if macros else "has no macros: write it to a .xlsx file"
+        raise BookError(f"{path}: the workbook {kind}")
+    with replacing(path, inputs=inputs, overwrite=overwrite, since=since) as tmp:
+        tmp.write_bytes(workbook_bytes(wb, timestamp))

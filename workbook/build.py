@@ -9,6 +9,8 @@ each sheet is written by its module in workbook/sheets/, at the cells workbook/l
 
 from __future__ import annotations
 
+import os
+
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.workbook.defined_name import DefinedName
@@ -205,4 +207,26 @@ def build_workbook(model: Model | None = None) -> Workbook:
     return Builder(model).build()
 
 
-__all__ = ["NEEDS_ADDIN", "OUTPUT_NAMES", "BuildError", "Builder", "build_workbook", "save_atomic"]
+REPORT_DATE = 1673568000  # 2023-01-13 00:00 UTC, the report's date: a built workbook's fixed timestamp
+
+
+def build_timestamp() -> int:
+    """The time a built workbook carries: SOURCE_DATE_EPOCH when set (reproducible-builds.org), else the
+    report's date, so the same model gives the same bytes whenever it is built."""
+    text = os.environ.get("SOURCE_DATE_EPOCH")
+    if text is None or text.strip() == "":
+        return REPORT_DATE
+    if not text.strip().isdigit():
+        raise BuildError(f"SOURCE_DATE_EPOCH={text!r}: expected whole seconds since 1970-01-01 UTC")
+    return int(text)
+
+
+__all__ = [
+    "NEEDS_ADDIN",
+    "OUTPUT_NAMES",
+    "BuildError",
+    "Builder",
+    "build_timestamp",
+    "build_workbook",
+    "save_atomic",
+]

@@ -15,8 +15,9 @@ class ChartError(StmodelError):
     """The chart could not be written; the message says why."""
 
 
-def write_histogram(sim: Simulation, path: Path) -> Path:
-    """Histogram of the unrounded target price with the last price and the rating thresholds marked."""
+def write_histogram(sim: Simulation, path: Path, overwrite: bool = True) -> Path:
+    """Histogram of the unrounded target price with the last price and the rating thresholds marked
+    (an existing file at `path` is replaced only with `overwrite`)."""
     try:
         import matplotlib
 
@@ -47,10 +48,10 @@ def write_histogram(sim: Simulation, path: Path) -> Path:
     ax.legend(fontsize=8)
     fig.tight_layout()
     try:
-        with replacing(Path(path), suffix=".png") as tmp:
+        with replacing(Path(path), suffix=".png", overwrite=overwrite) as tmp:
             fig.savefig(tmp, format="png")
     except WriteError as e:
-        raise ChartError(str(e)) from None
+        raise ChartError(str(e)) from e
     finally:
         plt.close(fig)
     return Path(path)

@@ -5,33 +5,38 @@ saves, `[1]!ST_TARGET(Drivers)` through a link to the add-in) or, where there is
 with a cell comment. VBA and external links are dropped, the copy is marked as an analyst copy (a custom
 document property the auditor reads), inputs are unlocked and highlighted, formulas locked, and every
 formula carries a cached value from a LibreOffice recalculation. The auditor then checks the result; a
-copy with errors is not written unless forced.
+copy with errors is not written unless forced. What reaches outside the workbook (WEBSERVICE, HYPERLINK,
+DDE, ...) and macros are never written, forced or not; what was removed is returned and printed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import BoolProperty, StringProperty
 from openpyxl.styles import Protection
+from openpyxl.worksheet.formula import ArrayFormula
 
 from engine.errors import StmodelError
-from engine.files import replacing
+from engine.files import check_target, replacing
 
 from .audit import (
     ANALYST_PROPERTY,
     EXPORTED_VALUES,
     Finding,
     load_checked,
-    open_checked,
     summary,
     template,
 )
 from .audit import audit as run_audit
+from .audit.package import Package, check_model_file
+from .audit.template import formula_text
+from .book import workbook_bytes
 from .cached import fill_cached_values
-from .formulas import scan
+from .formulas import reaches_outside, scan
 from .layout import (
     COVER,
     ENGINE,
@@ -54,6 +59,15 @@ EXPORTED_FROM = "SenseTimeExportedFrom"
 
 class ExportError(StmodelError):
     """The copy cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What `export_analyst_copy` wrote: the copy's audit findings, and what it removed that the model had
+    (macros, formulas that reach outside the workbook), one phrase each, for the command's message."""
+
+    findings: list[Finding]
+    removed: list[str] = field(default_factory=list)
 
 
 class ExportRefused(ExportError):  # noqa: N818 - reads as what happened
@@ -83,7 +97,10 @@ def _write_value(ws: Any, cell: str, value: Any, note: str) -> str:
         rows = value if value and isinstance(value[0], list) else [value]
     for i, row in enumerate(rows):
         for j, v in enumerate(row):
-            ws.cell(target.row + i, target.column + j).value = None if v == "" else v
+            out = ws.cell(target.row + i, target.column + j)
+            out.value = None if v == "" else v
+            if isinstance(v, str) and v.startswith("="):
+                out.data_type = "s"  # a cached text that looks like a formula stays text
     target.comment = Comment(note, NOTE_AUTHOR)
     width = max(len(r) for r in rows)
     end = f"{get_column_letter(target.column + width - 1)}{target.row + len(rows) - 1}"
@@ -97,13 +114,15 @@ def replace_udfs(wb: Any, values: Any) -> list[str]:
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                if not (isinstance(c.value, str) and c.value.startswith("=") and has_udf(c.value)):
+                formula = formula_text(c)
+                if formula is None or not has_udf(formula):
                     continue
-                native = native_formula(c.value, layout)
-                if native is not None:
+                native = native_formula(formula, layout)
+                if native is not None and isinstance(c.value, ArrayFormula):
+                    c.value.text = native  # a spilled or {=...} call stays an array formula
+                elif native is not None:
                     c.value = native
                 else:
-                    formula = c.value
                     value = _udf_value(formula, values, ws.title, c.coordinate)
                     note = f"Value of {formula} when exported (no native formula)."
                     blocks.append(_write_value(ws, c.coordinate, value, note))
@@ -118,8 +137,8 @@ def replace_external_links(wb: Any, values: Any) -> list[str]:
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                formula = c.value
-                books = _books(formula) if isinstance(formula, str) and formula.startswith("=") else []
+                formula = formula_text(c)
+                books = _books(formula) if formula else []
                 if books:
                     files = ", ".join(f"{book} = {targets[book]}" for book in books if book in targets)
                     note = f"Was {formula}" + (f" ({files})" if files else "")
@@ -127,27 +146,69 @@ def replace_external_links(wb: Any, values: Any) -> list[str]:
     return blocks
 
 
+def remove_outside_reach(wb: Any, values: Any) -> tuple[list[str], list[str]]:
+    """Formulas that reach outside the workbook (`formulas.reaches_outside`), wherever they are: cells
+    become their last values with a comment (so do cells using a name that reaches outside), such names,
+    conditional formats and validations go. Returns (ranges now holding values, what was removed)."""
+    names: dict[str, str] = {}
+    for table in (wb.defined_names, *(ws.defined_names for ws in wb.worksheets)):
+        for name, dn in list(table.items()):
+            why = reaches_outside(list(scan(dn.attr_text or "")))
+            if why:
+                names[name.upper()] = why
+                del table[name]
+    removed = [f"the defined name {name} ({why})" for name, why in names.items()]
+    blocks: list[str] = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                text = formula_text(c)
+                if text is None:
+                    continue
+                tokens = list(scan(text))
+                used = (t for t in tokens if t.kind in ("name", "qname"))  # Leak, or Sheet1!Leak of a sheet
+                why = reaches_outside(tokens) or next(
+                    (f"uses {t.text}: {names[n]}" for t in used if (n := t.upper.rsplit("!", 1)[-1]) in names), None
+                )
+                if why:
+                    cached = values[ws.title][c.coordinate].value if ws.title in values.sheetnames else None
+                    note = f"Was {text}: {why}; the analyst copy keeps its value only."
+                    blocks.append(_write_value(ws, c.coordinate, cached, note))
+                    removed.append(f"{ws.title}!{c.coordinate} ({why})")
+        for cf in ws.conditional_formatting:
+            kept = [r for r in cf.rules if not any(reaches_outside(list(scan(str(f)))) for f in r.formula or ())]
+            if len(kept) < len(cf.rules):
+                removed.append(f"a conditional format on {ws.title}!{cf.sqref}")
+                ws.conditional_formatting._cf_rules[cf] = kept
+        validations = ws.data_validations.dataValidation
+        for dv in list(validations):
+            if any(f and reaches_outside(list(scan(str(f)))) for f in (dv.formula1, dv.formula2)):
+                validations.remove(dv)
+                removed.append(f"the validation of {ws.title}!{dv.sqref}")
+    return blocks, removed
+
+
+def drop_macros(wb: Any, package: Package) -> list[str]:
+    """Excel 4.0 macro sheets go (openpyxl reads them as worksheets); the VBA project is never loaded.
+    Returns what was removed."""
+    removed = [f"the VBA project ({part})" for part in package.vba]
+    for name in package.macro_sheets:
+        if name in wb.sheetnames:
+            del wb[name]
+        removed.append(f"the Excel 4.0 macro sheet {name}")
+    return removed
+
+
 def _needs_values(wb: Any, values: Any) -> bool:
     """True when some ST_* cell has no native twin and the file carries no calculated results."""
     layout = make_layout()
-    lonely = any(
-        isinstance(c.value, str)
-        and c.value.startswith("=")
-        and has_udf(c.value)
-        and native_formula(c.value, layout) is None
-        for ws in wb.worksheets
-        for row in ws.iter_rows()
-        for c in row
-    )
+    formulas = [
+        (ws.title, c.coordinate, formula_text(c)) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+    ]
+    lonely = any(f and has_udf(f) and native_formula(f, layout) is None for _, _, f in formulas)
     if not lonely:
         return False
-    return not any(
-        values[ws.title][c.coordinate].value is not None
-        for ws in wb.worksheets
-        for row in ws.iter_rows()
-        for c in row
-        if isinstance(c.value, str) and c.value.startswith("=")
-    )
+    return not any(values[sheet][cell].value is not None for sheet, cell, f in formulas if f)
 
 
 def _books(formula: str) -> list[str]:
@@ -208,14 +269,22 @@ def readme(wb: Any) -> None:
     )
 
 
-def export_analyst_copy(source: Path, output: Path, password: str | None = None, force: bool = False) -> list[Finding]:
-    """Write the analyst copy of `source` at `output`; returns the copy's audit findings."""
+def export_analyst_copy(
+    source: Path, output: Path, password: str | None = None, force: bool = False, overwrite: bool = True
+) -> Exported:
+    """Write the analyst copy of `source` at `output` (never over `source`; over another existing file
+    only with `overwrite`); returns the copy's audit findings and what was removed."""
     source, output = Path(source), Path(output)
     if output.suffix.lower() != ".xlsx":
         raise ExportError(f"{output}: the analyst copy must be an .xlsx file")
-    wb = open_checked(source, keep_vba=False, keep_links=True)  # links kept to tell the add-in's from others
+    check_target(output, [source], overwrite)
+    package = check_model_file(source)  # the model, or a one-line refusal before anything is read
+    wb = load_checked(source, keep_vba=False, keep_links=True)  # links kept to tell the add-in's from others
     read_addin_calls(wb)  # Excel's `[1]!ST_TARGET(` -> `ST_TARGET(`, which has a native twin
     values = load_checked(source, data_only=True, keep_links=False)
+    removed = drop_macros(wb, package)
+    outside, removed_formulas = remove_outside_reach(wb, values)
+    removed += removed_formulas
     if _needs_values(wb, values):
         from .recalc import RecalcError, recalculated_values
 
@@ -223,7 +292,7 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
             values = recalculated_values(source)
         except RecalcError as e:
             raise ExportError(f"values for the ST_ cells: {e}") from None
-    blocks = replace_udfs(wb, values) + replace_external_links(wb, values)
+    blocks = outside + replace_udfs(wb, values) + replace_external_links(wb, values)
     drop_external_links(wb)  # no formula reads them now
     if ENGINE in wb.sheetnames:
         stamp = read_engine(grid_of(wb[ENGINE])).status.get(REFRESHED)
@@ -235,8 +304,9 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
     protect(wb, password)
     from .recalc import RecalcError
 
-    with replacing(output, suffix=".xlsx") as draft:  # refused or failed: the draft goes, OUT is untouched
-        wb.save(draft)
+    # refused or failed: the draft goes, OUT is untouched
+    with replacing(output, suffix=".xlsx", inputs=[source], overwrite=overwrite) as draft:
+        draft.write_bytes(workbook_bytes(wb))
         try:
             fill_cached_values(draft)
         except RecalcError as e:
@@ -244,4 +314,4 @@ def export_analyst_copy(source: Path, output: Path, password: str | None = None,
         findings = run_audit(draft)
         if summary(findings)["error"] and not force:
             raise ExportRefused(findings)
-    return findings
+    return Exported(findings, removed)

@@ -27,7 +27,7 @@ _TOKEN = re.compile(
   | (?P<func>(?:(?P<fbook>\[\d+\])!)?(?:_xludf\.|_xlfn\.|_xlws\.)?[A-Za-z_][\w.]*(?=\())
   | (?P<qname>
         (?:(?P<qbook>\[\d+\])?(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)|(?P<nbook>\[\d+\]))
-        ![A-Za-z_][\w.]*
+        !(?:[A-Za-z_][\w.]*|'(?:[^']|'')+')
     )
   | (?P<name>[A-Za-z_\\][\w.]*)
   | (?P<number>\d+(?:\.\d+)?(?:[Ee][+-]?\d+)?|\.\d+)
@@ -138,6 +138,129 @@ def scan(formula: str) -> Iterator[Token]:
             yield Token(kind, m.group(kind) if kind != "other" else m.group(0))
 
 
+# Functions that reach outside the workbook: the web, programs, DLLs, data servers, links opened on a click.
+# Excel stores the newer ones with `_xlfn.` (`_xlfn.WEBSERVICE`); `function_name()` reads them without it.
+REACHES_OUTSIDE = {
+    "WEBSERVICE": "fetches a web address",
+    "FILTERXML": "parses fetched XML (with WEBSERVICE, reads the web)",
+    "IMAGE": "fetches a picture from a web address",
+    "STOCKHISTORY": "fetches market data from the web",
+    "HYPERLINK": "opens a web address or a file when clicked",
+    "CALL": "calls a function of a DLL",
+    "REGISTER": "registers a function of a DLL",
+    "REGISTER.ID": "registers a function of a DLL",
+    "EXEC": "starts a program (an Excel 4.0 macro function)",
+    "RTD": "reads a real-time data server (a program on this or another computer)",
+    "DDE": "asks another program for data (DDE)",
+    "SQL.REQUEST": "queries an external database",
+    **{
+        f"CUBE{kind}": "reads an external data connection (OLAP cube)"
+        for kind in ("VALUE", "MEMBER", "SET", "SETCOUNT", "RANKEDMEMBER", "MEMBERPROPERTY", "KPIMEMBER")
+    },
+}
+
+
+def reaches_outside(tokens: list[Token]) -> str | None:
+    """Why a formula reaches outside the workbook, or None when it does not.
+
+    A listed function (`REACHES_OUTSIDE`), a DDE call (`=cmd|'/c calc'!A1`: Excel has no `|` operator,
+    so one outside a string is DDE's application|topic), or a user-defined function that is not the
+    add-in's (`_xludf.X(`: a macro's or another add-in's code). References into other workbooks are
+    not counted here: they are external links, reported and replaced as such. The add-in's `ST_` calls,
+    also in Excel's saved `[n]!ST_x(` form once `read_addin_calls` has read them, are the model's own.
+    """
+    for t in tokens:
+        if t.kind == "other" and t.text == "|":
+            return "a DDE call (application|topic!item) that asks another program, or starts one"
+        if t.kind != "func" or t.book:
+            continue
+        name = t.function_name()
+        if name in REACHES_OUTSIDE:
+            return f"{name} {REACHES_OUTSIDE[name]}"
+        if t.text.upper().startswith("_XLUDF.") and not name.startswith("ST_"):
+            return f"{name} is a user-defined function that is not the add-in's (a macro's or another add-in's code)"
+    return None
+
+
+def _number(text: str) -> str:
+    """A number literal in one spelling: `1E+3`, `1000.0` and `1000` read alike."""
+    value = repr(float(text))
+    return value[:-2] if value.endswith(".0") else value
+
+
+_OPERAND_END = {"ref", "name", "qname", "string", "number", "error"}
+
+
+def normal_tokens(formula: str) -> list[Token]:
+    """The formula's tokens as Excel means them, whatever program saved the file.
+
+    What LibreOffice and Excel rewrite when they save a workbook without edits is read one way:
+    function names in capitals and without Excel's storage prefixes (`st_target(` and
+    `_xlfn.ST_TARGET(` are `ST_TARGET(`; a call through a link keeps its `[n]!`), `TRUE()` and
+    `FALSE()` as the constants `TRUE` and `FALSE`, names in capitals (Excel's names ignore case),
+    references with upper-case columns and unquoted sheet names quoted only when needed, numbers
+    in one spelling, error literals in capitals, and spaces dropped (a space between two operands,
+    Excel's intersection operator, is kept as one). `$` markers are kept: a comparison by identity
+    (`template.token_form`) ignores them, a comparison of a row's formulas must not.
+    """
+    raw = list(scan(formula))
+    out: list[Token] = []
+    i = 0
+    while i < len(raw):
+        t = raw[i]
+        if t.kind == "func":
+            name = t.function_name()
+            rest = [x.text for x in raw[i + 1 : i + 4] if not x.text.isspace()][:2]
+            if name in ("TRUE", "FALSE") and rest == ["(", ")"] and not t.book:
+                j = i + 1
+                while raw[j].text != ")":
+                    j += 1
+                out.append(Token("name", name))
+                i = j + 1
+                continue
+            out.append(Token("func", (f"{t.book}!" if t.book else "") + name, book=t.book))
+        elif t.kind == "ref":
+            out.append(_normal_ref(t))
+        elif t.kind in ("name", "error"):
+            out.append(Token(t.kind, t.upper))
+        elif t.kind == "number":
+            out.append(Token("number", _number(t.text)))
+        elif t.kind == "other" and t.text.isspace():
+            nxt = next((x for x in raw[i + 1 :] if not x.text.isspace()), None)
+            prev = out[-1] if out else None
+            between_operands = (
+                prev is not None
+                and nxt is not None
+                and (prev.kind in _OPERAND_END or prev.text == ")")
+                and (nxt.kind in ("ref", "name", "qname", "func") or nxt.text == "(")
+            )
+            if between_operands and out[-1].text != " ":
+                out.append(Token("other", " "))
+        else:
+            out.append(t)
+        i += 1
+    return out
+
+
+def _normal_ref(t: Token) -> Token:
+    ends = [f"{c}{r}" for c, r in ((t.c1, t.r1), (t.c2, t.r2)) if c]
+    sheet = ""
+    if t.sheet is not None:
+        plain = bool(re.fullmatch(r"[A-Za-z_][\w.]*", t.sheet)) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", t.sheet)
+        plain = plain and (t.book is None or bool(re.fullmatch(r"\[\d+\]", t.book)))
+        inner = f"{t.book or ''}{t.sheet}"
+        sheet = (inner if plain else "'" + inner.replace("'", "''") + "'") + "!"
+    elif t.book:
+        sheet = t.book + "!"
+    text = sheet + ":".join(ends)
+    return Token("ref", text, book=t.book, sheet=t.sheet, c1=t.c1, r1=t.r1, c2=t.c2, r2=t.r2)
+
+
+def normalised(formula: str) -> str:
+    """`normal_tokens` as text: two formulas that Excel reads alike give the same string."""
+    return "=" + "".join(t.text for t in normal_tokens(formula))
+
+
 def without_addin_prefix(formula: str, books: Collection[str]) -> str:
     """`formula` with `[n]!ST_TARGET(` written `ST_TARGET(` where external link n is the add-in (`books`: {"[n]"}).
 
@@ -170,11 +293,12 @@ def relative_form(formula: str, host: str, year: str | None = None) -> str:
     """The formula in `host` with references made relative and `<name>_<year>` made generic.
 
     Two cells of a row hold "the same formula" when their relative forms are equal: D8 `=D6+D7`
-    and E8 `=E6+E7` both give `R[-2]C[0]+R[-1]C[0]`.
+    and E8 `=E6+E7` both give `R[-2]C[0]+R[-1]C[0]`; spellings are read as Excel means them
+    (`normal_tokens`).
     """
     hcol, hrow = _host(host)
     out = []
-    for t in scan(formula):
+    for t in normal_tokens(formula):
         if t.kind == "ref":
             parts = []
             for col, row in ((t.c1, t.r1), (t.c2, t.r2)):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from openpyxl.worksheet.formula import ArrayFormula
+
 from .formulas import without_addin_prefix
 
 ADDIN_SUFFIXES = (".xlam", ".xla")  # Excel's add-in file formats (the SenseTime add-in is an .xlam)
@@ -57,11 +59,17 @@ def read_addin_calls(wb: Any) -> int:
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                if isinstance(c.value, str) and c.value.startswith("="):
-                    plain = without_addin_prefix(c.value, books)
-                    if plain != c.value:
+                array = c.value if isinstance(c.value, ArrayFormula) else None  # a spilled call, `{=...}`
+                text = array.text if array is not None else c.value
+                if isinstance(text, str) and text.startswith("="):
+                    plain = without_addin_prefix(text, books)
+                    if plain == text:
+                        continue
+                    if array is not None:
+                        array.text = plain
+                    else:
                         c.value = plain
-                        changed += 1
+                    changed += 1
     names = [*wb.defined_names.values(), *(dn for ws in wb.worksheets for dn in ws.defined_names.values())]
     for dn in names:
         plain = without_addin_prefix(dn.attr_text or "", books)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .formulas import Token, scan
+from .formulas import Token, normalised, scan
 from .layout import Layout
 
 # (function, arguments after Drivers) -> native formula text
@@ -77,7 +77,7 @@ def _native_call(name: str, args: list[str], layout: Layout | None) -> str | Non
             if (key, col) in layout.homes:
                 return layout.absolute(key, col)
         return None
-    return SIMPLE.get((name, tuple(a.upper() for a in args[1:])))
+    return SIMPLE.get((name, tuple(normalised(a)[1:] for a in args[1:])))  # TRUE(), true and 1.0 alike
 
 
 def native_formula(formula: str, layout: Layout | None = None) -> str | None:

@@ -3,21 +3,26 @@
 openpyxl writes formulas without results; LibreOffice computes them. Each call uses a fresh user
 profile (concurrent or stale profiles make soffice fail silently), forces recalculation on load,
 runs under a time limit, and checks that the output exists, because soffice exits 0 on failure.
+LibreOffice runs in its own process group, ended on every way out (error, time limit, SIGTERM,
+Ctrl-C); one left by a process killed outright is ended by the next recalculation (docs/files.md).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
-import tempfile
+from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
 from engine.errors import StmodelError
-from engine.files import WriteError, replacing
+from engine.files import WriteError, check_target, replacing, scratch
 
 _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -42,28 +47,100 @@ def soffice() -> str:
     raise RecalcError("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
 
 
-def recalculate(src: Path, dst: Path, timeout: float = 120.0) -> Path:
-    """Open `src` in LibreOffice, recalculate every formula, save as .xlsx at `dst`."""
+def recalculate(src: Path, dst: Path, timeout: float = 120.0, overwrite: bool = True) -> Path:
+    """Open `src` in LibreOffice, recalculate every formula, save as .xlsx at `dst` (never over `src`;
+    over another existing file only with `overwrite`)."""
+    from .audit.container import check_container
+    from .audit.findings import AuditError
+
     src = Path(src)
-    if not src.is_file():
-        raise RecalcError(f"{src}: no such file")
     try:
-        with replacing(Path(dst)) as target:
+        check_container(src)  # the checks every reader makes: LibreOffice must never see a hostile file
+    except AuditError as e:
+        raise RecalcError(str(e)) from None
+    check_target(Path(dst), [src], overwrite)
+    try:
+        with replacing(Path(dst), inputs=[src], overwrite=overwrite) as target:
             _convert(src, target, timeout)
     except WriteError as e:
-        raise RecalcError(str(e)) from None
+        raise RecalcError(str(e)) from e
     return Path(dst)
+
+
+_PROFILE = re.compile(r"-env:UserInstallation=file://\S*/stmodel-lo-(\d+)-")
+
+
+def _processes() -> Iterator[tuple[int, str]]:
+    """(pid, command line) of the processes this one can see (Linux's /proc; nothing elsewhere)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = entry.joinpath("cmdline").read_bytes()
+            except OSError:
+                continue
+            yield int(entry.name), cmdline.replace(b"\0", b" ").decode("utf-8", "replace")
+
+
+def end_orphans() -> int:
+    """End the LibreOffice processes of stmodel processes that were killed outright (SIGKILL runs no
+    handler): each one's profile folder names the stmodel process it served. Returns how many."""
+    ended = 0
+    for pid, cmdline in _processes():
+        m = _PROFILE.search(cmdline)
+        if not m:
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # its stmodel process is still running
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        with suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            ended += 1
+    return ended
+
+
+def _run(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[str, bool]:
+    """Run LibreOffice in a session of its own; (its messages, finished in time). Its whole process
+    group is ended on the way out, however this function is left."""
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+        return output or "", True
+    except subprocess.TimeoutExpired:
+        return "", False
+    finally:
+        with suppress(OSError):
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)  # its session's group: soffice.bin as well
+            else:
+                proc.kill()
+        proc.wait()
 
 
 def _convert(src: Path, target: Path, timeout: float) -> None:
     """LibreOffice's recalculated copy of `src`, written to `target`."""
-    with tempfile.TemporaryDirectory(prefix="stmodel-lo-") as tmp:
-        profile = Path(tmp) / "profile"
+    end_orphans()
+    with scratch("lo") as tmp:
+        profile = tmp / "profile"
         (profile / "user").mkdir(parents=True)
         (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
-        outdir = Path(tmp) / "out"
+        outdir = tmp / "out"
         outdir.mkdir()
-        work = Path(tmp) / ("in" + src.suffix)
+        work = tmp / ("in" + src.suffix)
         shutil.copyfile(src, work)
         cmd = [
             soffice(),
@@ -77,22 +154,18 @@ def _convert(src: Path, target: Path, timeout: float) -> None:
             str(outdir),
             str(work),
         ]
-        env = dict(os.environ, HOME=tmp)
-        try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL
-            )
-        except subprocess.TimeoutExpired:
-            raise RecalcError(f"{src}: LibreOffice did not finish within {timeout:.0f} s") from None
+        output, finished = _run(cmd, dict(os.environ, HOME=str(tmp)), timeout)
+        if not finished:
+            raise RecalcError(f"{src}: LibreOffice did not finish within {timeout:.0f} s")
         out = outdir / "in.xlsx"
         if not out.is_file() or out.stat().st_size == 0:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()
+            detail = output.strip().splitlines()
             raise RecalcError(f"{src}: LibreOffice wrote no output ({detail[-1] if detail else 'no message'})")
         shutil.copyfile(out, target)
 
 
 def recalculated_values(src: Path, timeout: float = 120.0) -> Workbook:
     """Recalculate `src` in a temporary copy and return it opened with cached values (data_only)."""
-    with tempfile.TemporaryDirectory(prefix="stmodel-recalc-") as tmp:
-        out = recalculate(Path(src), Path(tmp) / "recalculated.xlsx", timeout)
+    with scratch("recalc") as tmp:
+        out = recalculate(Path(src), tmp / "recalculated.xlsx", timeout)
         return load_workbook(out, data_only=True)

@@ -17,7 +17,10 @@ import engine
 from engine.drivers import DriverError
 from engine.errors import StmodelError
 from engine.expr import Env
+from engine.files import check_target, same_file, updating
 from engine.lines import HIST, PRIOR
+from engine.result import checked_evaluation
+from workbook.audit.package import identity_problem
 from workbook.book import BookAdapter, OpenpyxlBook, open_for_update, save_atomic
 from workbook.layout import ASSUMPTIONS, ENGINE, Layout, engine_frame, make_layout, put
 from workbook.reader import Assumptions, Cell, ReadError, SheetIndex, home_cells
@@ -36,8 +39,9 @@ def _number(cell: Cell, what: str) -> float:
 
 def read_inputs(book: BookAdapter, layout: Layout) -> tuple[dict[str, Any], dict[tuple[str, str], float | str]]:
     """(drivers and adjustments by name, reported figures by (line, column)) as the workbook holds them."""
-    if ASSUMPTIONS not in book.sheet_names():
-        raise RefreshError(f"no {ASSUMPTIONS} sheet: this is not a SenseTime model workbook")
+    problem = identity_problem(book.sheet_names())  # the model's sheets (a saved file: its names too, on opening)
+    if problem:
+        raise RefreshError(problem)
     model = layout.model
     registry = engine.drivers(model.report)
     values: dict[str, Any] = {}
@@ -100,15 +104,28 @@ def refresh(book: BookAdapter, layout: Layout | None = None) -> dict[str, Any]:
     layout = layout or make_layout()
     values, typed = read_inputs(book, layout)
     drivers = {k: v for k, v in values.items() if k in engine.drivers(layout.model.report)}
-    env = engine.evaluate(values, layout.model, typed=typed)
+    env = checked_evaluation(values, layout.model, typed)  # no overflowing result is written
     book.write_block(ENGINE, engine_rows(layout, env, len(drivers)))
     result = engine.Result(layout.model, drivers, env)
     return result.valuation()
 
 
-def refresh_file(path: Path, output: Path | None = None) -> dict[str, Any]:
-    """Headless refresh of a saved workbook; written atomically to `output` (default: in place)."""
-    wb = open_for_update(Path(path))
+def refresh_file(path: Path, output: Path | None = None, overwrite: bool = True) -> dict[str, Any]:
+    """Headless refresh of a saved workbook; written atomically to `output` (default: in place).
+
+    In place, the workbook is locked from its reading to its writing and not replaced if it changed
+    meanwhile, so a second writer's update is never lost; another `output` is replaced only with
+    `overwrite` (docs/files.md).
+    """
+    path = Path(path)
+    if output is None or same_file(output, path):
+        with updating(path) as since:
+            wb = open_for_update(path)
+            valuation = refresh(OpenpyxlBook(wb))
+            save_atomic(wb, path, since=since)
+        return valuation
+    check_target(output, [path], overwrite)
+    wb = open_for_update(path)
     valuation = refresh(OpenpyxlBook(wb))
-    save_atomic(wb, Path(output or path))
+    save_atomic(wb, Path(output), inputs=[path], overwrite=overwrite)
     return valuation

@@ -6,7 +6,8 @@ address, so an inserted row moves nothing. Every finding has a severity, the she
 (declared once, in `rules`) and a one-line explanation. Files that cannot be audited (not a
 workbook, damaged, hostile, encrypted) raise AuditError.
 
-Modules: findings (what is reported), rules (the registry), container (safe opening), template
+Modules: findings (what is reported), rules (the registry), container (safe opening), package (the
+model's identity, macros and program links, read before the sheets), template
 (the model's identities), context (the state checks share), references, graph, drift and
 model_checks (the checks), runner (`audit()`).
 """
@@ -14,6 +15,7 @@ model_checks (the checks), runner (`audit()`).
 from .container import check_container, load_checked, open_checked, open_workbooks
 from .context import ANALYST_PROPERTY, EXPORTED_VALUES
 from .findings import SEVERITIES, AuditError, Finding, summary, to_json
+from .package import NotAModel, check_model_file, identity_problem
 from .rules import RULES, Rule
 from .runner import audit
 from .template import Template, template
@@ -25,10 +27,13 @@ __all__ = [
     "SEVERITIES",
     "AuditError",
     "Finding",
+    "NotAModel",
     "Rule",
     "Template",
     "audit",
     "check_container",
+    "check_model_file",
+    "identity_problem",
     "load_checked",
     "open_checked",
     "open_workbooks",

@@ -1,13 +1,21 @@
 """Safe opening: refuse files that are not whole, harmless OOXML zips before any XML parser reads them.
 
-Refresh and export open untrusted workbooks too and use the same checks.
+Every command that reads a workbook it did not write (audit, export, refresh, recalc, simulate
+--workbook, doctor) goes through `check_container`: the file itself (a readable, non-empty regular
+file), the zip's sizes and compression ratios, every XML part read to its end (no entity or DTD
+declarations anywhere in it, no more bytes than it declares, an intact checksum), and the cells each
+sheet declares, counted before openpyxl creates any of them.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..links import read_addin_calls
 from .findings import AuditError
@@ -15,14 +23,29 @@ from .findings import AuditError
 MAX_MEMBER = 200 * 1024 * 1024  # bytes a single zip member may inflate to
 MAX_TOTAL = 500 * 1024 * 1024
 MAX_RATIO = 200  # inflated / compressed size beyond which a large member is treated as a bomb
+# Cells a workbook's sheets may span: rows x columns counted from A1 (as openpyxl and the auditor
+# walk them), summed over the sheets. The model spans about 7,100 (35 times fewer; 250,000 cost an
+# audit or export about 200 MB and a few seconds); a sheet declaring XFD1048576
+# spans 17 billion, which openpyxl would try to create one by one.
+MAX_CELLS = 250_000
+# Elements of a sheet's XML whose references make openpyxl create cells (or bound the walk).
+_SHEET_NS = frozenset(
+    {"http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main"}
+)
+_REF_ELEMENTS = frozenset({"dimension", "mergeCell", "hyperlink"})
+_CELL_REF = re.compile(r"^\$?([A-Za-z]{1,7})\$?([0-9]{1,12})$")
+_ENTITY_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
 
 
 def check_container(path: Path) -> None:
     """Refuse files that are not safe, whole OOXML zips before any XML parser sees them."""
-    if not path.is_file():
-        raise AuditError(f"{path}: no such file")
-    with path.open("rb") as f:
-        head = f.read(8)
+    path = Path(path)
+    _check_file(path)
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise AuditError(f"{path}: cannot read ({e.strerror or e})") from None
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise AuditError(
             f"{path}: encrypted (password-protected) or legacy .xls workbook; save it unprotected as .xlsx"
@@ -38,8 +61,27 @@ def check_container(path: Path) -> None:
         raise AuditError(f"{path}: cannot read ({e})") from None
 
 
+def _check_file(path: Path) -> None:
+    """A readable, non-empty regular file; otherwise one line saying what the path is instead."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise AuditError(f"{path}: no such file") from None
+    except OSError as e:
+        raise AuditError(f"{path}: cannot read ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise AuditError(f"{path}: is a directory, not a workbook")
+    if not stat.S_ISREG(st.st_mode):
+        raise AuditError(f"{path}: not a regular file (a device, pipe or socket), not a workbook")
+    if st.st_size == 0:
+        raise AuditError(f"{path}: empty file (0 bytes), not a workbook")
+    if not os.access(path, os.R_OK):
+        raise AuditError(f"{path}: permission denied (the file is not readable)")
+
+
 def _check_members(path: Path, z: zipfile.ZipFile) -> None:
-    """A workbook's parts, within the size limits, with no XML entity declarations, undamaged."""
+    """A workbook's parts, within the size limits, each read to its end: no XML entity declarations,
+    undamaged, and sheets that span at most MAX_CELLS cells together."""
     infos = z.infolist()
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
@@ -50,16 +92,110 @@ def _check_members(path: Path, z: zipfile.ZipFile) -> None:
         ratio = i.file_size / max(i.compress_size, 1)
         if i.file_size > MAX_MEMBER or total > MAX_TOTAL or (i.file_size > 10_000_000 and ratio > MAX_RATIO):
             raise AuditError(f"{path}: member {i.filename} inflates to {i.file_size:,} bytes (zip bomb?); refused")
+    cells = 0
     for i in infos:
-        if not i.filename.endswith((".xml", ".rels", ".vml")):
+        if i.is_dir():
             continue
-        with z.open(i) as member:
-            chunk = member.read(4096)
-        if b"<!DOCTYPE" in chunk or b"<!ENTITY" in chunk:
-            raise AuditError(f"{path}: {i.filename} declares XML entities (entity-expansion attack?); refused")
-    bad = z.testzip()
-    if bad:
-        raise AuditError(f"{path}: damaged zip member {bad}")
+        try:
+            with z.open(i) as raw:
+                member = _Guarded(path, i, raw)
+                if i.filename.endswith((".xml", ".rels", ".vml")):
+                    cells += _cells_spanned(path, i.filename, member, MAX_CELLS - cells)
+                member.drain()
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+            raise AuditError(f"{path}: damaged zip member {i.filename} ({e})") from None
+
+
+class _Guarded:
+    """A zip member read through: refuses XML entity or DTD declarations anywhere in it, and more
+    bytes than it declares (reading it to its end also checks its CRC)."""
+
+    def __init__(self, path: Path, info: zipfile.ZipInfo, raw: IO[bytes]) -> None:
+        self.path, self.info, self.raw = path, info, raw
+        self.count = 0
+        self.tail = b""
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(size if 0 < size <= 1 << 20 else 1 << 16)
+        self.count += len(chunk)
+        if self.count > self.info.file_size:
+            raise AuditError(
+                f"{self.path}: member {self.info.filename} inflates beyond its declared "
+                f"{self.info.file_size:,} bytes (zip bomb?); refused"
+            )
+        window = self.tail + chunk
+        if self.info.filename.endswith((".xml", ".rels", ".vml")) and any(m in window for m in _ENTITY_MARKS):
+            raise AuditError(
+                f"{self.path}: {self.info.filename} declares XML entities (entity-expansion attack?); refused"
+            )
+        self.tail = window[-16:]
+        return chunk
+
+    def drain(self) -> None:
+        while self.read(1 << 16):
+            pass
+
+
+def _cells_spanned(path: Path, member: str, stream: _Guarded, allowed: int) -> int:
+    """Rows x columns from A1 that a sheet's cells, dimension, merged ranges and hyperlinks reach
+    (0 for any other part); refused once above `allowed`. Parsed as a stream with defusedxml, one
+    element at a time, so the count costs no more memory than one row."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    rows = cols = 0
+    row = col = 0  # openpyxl's counters for cells and rows that omit their reference
+    stack: list[Any] = []
+    try:
+        for event, el in iterparse(stream, events=("start", "end"), forbid_dtd=True):
+            if event == "end":
+                stack.pop()
+                if stack:
+                    del stack[-1][-1]  # the element just ended is its parent's last child
+                continue
+            stack.append(el)
+            ns, _, local = el.tag[1:].partition("}") if el.tag.startswith("{") else ("", "", el.tag)
+            if ns not in _SHEET_NS:
+                continue
+            refs: list[str] = []
+            if local == "row":
+                r = el.get("r", "")
+                row, col = (int(r) if r.isdigit() else row + 1), 0
+            elif local == "c":
+                if ref := el.get("r"):
+                    refs.append(ref)
+                else:
+                    col += 1
+                    rows, cols = max(rows, row), max(cols, col)
+            elif local in _REF_ELEMENTS:
+                refs += re.split(r"[\s:]+", el.get("ref", "").strip())
+            for ref in refs:
+                m = _CELL_REF.match(ref)
+                if not m:
+                    continue  # openpyxl reports a malformed reference itself
+                c, r = _column_number(m.group(1)), int(m.group(2))
+                if local == "c":
+                    row, col = r, c
+                rows, cols = max(rows, r), max(cols, c)
+            if rows * cols > allowed:
+                raise AuditError(
+                    f"{path}: {member} spans {rows:,} rows x {cols:,} columns ({rows * cols:,} cells); a workbook "
+                    f"may span at most {MAX_CELLS:,} cells (rows x columns from A1, all sheets); refused"
+                )
+    except DefusedXmlException:
+        raise AuditError(f"{path}: {member} declares XML entities (entity-expansion attack?); refused") from None
+    except ParseError:
+        pass  # not well-formed: openpyxl reports the parts it needs; the rest is still read to its end
+    return rows * cols
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
 
 
 def load_checked(path: Path, **options: Any) -> Any:

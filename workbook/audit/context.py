@@ -5,14 +5,22 @@ indexes and defined names, and the findings so far. Checks are functions of an `
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..formulas import Token, cells_of, scan
-from ..layout import ASSUMPTIONS, BALANCE, INCOME, at
+from ..layout import at
 from ..reader import SheetIndex
 from .findings import Finding
 from .rules import Rule
-from .template import is_formula
+from .template import formula_text
+
+
+class FormulaCell(NamedTuple):
+    ws: Any
+    cell: Any
+    text: str  # the formula, "=..." (an array formula's text included)
+    tokens: list[Token]
+
 
 ANALYST_PROPERTY = "SenseTimeAnalystCopy"
 EXPORTED_VALUES = "SenseTimeExportedValues"  # ranges where an export put values in place of ST_* calls
@@ -23,11 +31,10 @@ class Auditor:
         self.wb = formulas
         self.values = values
         self.findings: list[Finding] = []
-        self._formulas: list[tuple[Any, Any, list[Token]]] | None = None
+        self._formulas: list[FormulaCell] | None = None
         self.indexes = {ws.title: SheetIndex(ws) for ws in formulas.worksheets}
         self.names = {n.upper(): n for n in formulas.defined_names}
         self.sheets = set(formulas.sheetnames)
-        self.is_model = {ASSUMPTIONS, INCOME, BALANCE} <= self.sheets
         props = {p.name: p.value for p in getattr(formulas, "custom_doc_props", [])}
         self.analyst_copy = str(props.get(ANALYST_PROPERTY, "")).lower() in ("true", "1", "yes")
         self.exported = cells_in(str(props.get(EXPORTED_VALUES, "")))
@@ -36,15 +43,16 @@ class Auditor:
         """Record a finding of a registered rule (its severity unless the rule has several)."""
         self.findings.append(rule.finding(sheet, cell, message, severity))
 
-    def formula_cells(self) -> Iterable[tuple[Any, Any, list[Token]]]:
-        """Every formula cell with its tokens, scanned once per audit."""
+    def formula_cells(self) -> Iterable[FormulaCell]:
+        """Every formula cell of every column (array formulas included) with its tokens, scanned once per audit."""
         if self._formulas is None:
             self._formulas = []
             for ws in self.wb.worksheets:
                 for row in ws.iter_rows():
                     for c in row:
-                        if is_formula(c.value):
-                            self._formulas.append((ws, c, list(scan(c.value))))
+                        text = formula_text(c)
+                        if text is not None:
+                            self._formulas.append(FormulaCell(ws, c, text, list(scan(text))))
         return self._formulas
 
 

@@ -1,5 +1,5 @@
-"""Where a copy departs from the template: changed or typed-over formulas, inputs, rows whose forecast
-columns disagree, numbers typed into formulas, and sheets, lines or names that are gone or moved.
+"""Where a copy departs from the template: changed, typed-over or cleared formulas, inputs, rows whose
+forecast columns disagree, numbers typed into formulas, and sheets, lines or names that are gone or moved.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .rules import (
     INPUT_IS_FORMULA,
     INPUT_NOT_NUMBER,
     INPUT_STYLE,
+    MISSING_FORMULA,
     MISSING_LINE,
     MISSING_NAME,
     MISSING_SHEET,
@@ -28,10 +29,11 @@ from .rules import (
 )
 from .template import (
     OUTPUT_SHEETS,
+    Identity,
     NameTarget,
     Template,
     canonical,
-    is_formula,
+    formula_text,
     is_number,
     name_target,
     styled_as_input,
@@ -41,29 +43,63 @@ from .template import (
 
 
 def drift(a: Auditor, tpl: Template) -> None:
-    """Every cell against the template's cell of the same identity, then each row's forecast columns."""
+    """Every cell against the template's cell of the same identity (column A's labels are the
+    identities; a formula there is checked like any other), the template's formulas no cell holds any
+    more, then each row's forecast columns."""
     for ws in a.wb.worksheets:
         if ws.title in OUTPUT_SHEETS:
             continue
         index = a.indexes[ws.title]
+        seen: set[Identity] = set()
         for row in ws.iter_rows():
             for c in row:
-                if c.value is not None and c.column != 1:
-                    _cell(a, tpl, ws.title, index, c)
+                if c.value is not None and (c.column != 1 or formula_text(c) is not None):
+                    seen.add(_cell(a, tpl, ws.title, index, c))
+        missing_formulas(a, tpl, index, seen)
         row_consistency(a, ws, index)
 
 
-def _cell(a: Auditor, tpl: Template, sheet: str, index: SheetIndex, c: Any) -> None:
+def missing_formulas(a: Auditor, tpl: Template, index: SheetIndex, seen: set[Identity]) -> None:
+    """The template's formulas on this sheet that no cell holds: cleared cells (a line whose row is
+    gone is a missing line instead). A formula whose column cannot be found is reported at its label."""
+    lost: dict[int, list[str]] = {}
+    for ident in tpl.formulas:
+        if ident[0] != index.title or ident in seen:
+            continue
+        row = index.key_row.get(ident[1])
+        if row is None:
+            continue
+        columns = index.columns_at(row)
+        col = next((c for c, title in columns.items() if title == ident[2]), None)
+        if col is None and ident[2].startswith("col") and ident[2][3:].isdigit() and int(ident[2][3:]) not in columns:
+            col = int(ident[2][3:])
+        if col is None:
+            lost.setdefault(row, []).append(ident[2])
+            continue
+        message = f"The formula of {tpl.labels[ident]} is gone (the cell is empty)."
+        a.add(MISSING_FORMULA, index.title, at(col, row), message)
+    for row, headers in lost.items():
+        a.add(
+            MISSING_FORMULA,
+            index.title,
+            at(1, row),
+            f"'{index.row_key[row]}' lost its formulas under {', '.join(headers)} (the column is gone).",
+        )
+
+
+def _cell(a: Auditor, tpl: Template, sheet: str, index: SheetIndex, c: Any) -> Identity:
+    """Check one cell against the template; returns its identity."""
     ident = index.identity(c.column, c.row)
     if ident is None:
         ident = (sheet, "", f"col{c.column}")  # a cell with no row label: in no set of the template
-    formula = is_formula(c.value)
+    text = formula_text(c)
+    formula = text is not None
     label = tpl.labels.get(ident, "")
     at = (sheet, c.coordinate)
     if ident in tpl.formulas:
         if not formula and isinstance(c.value, int | float):
             a.add(HARDCODE, *at, f"A typed number replaced the formula of {label}.")
-        elif formula and token_form(canonical(c.value), sheet, a.indexes) != tpl.formulas[ident]:
+        elif text is not None and token_form(canonical(text), sheet, a.indexes) != tpl.formulas[ident]:
             a.add(FORMULA_CHANGED, *at, f"The formula of {label} differs from the model's definition.")
         elif not formula:
             a.add(HARDCODE, *at, f"A typed value replaced the formula of {label}.")
@@ -75,7 +111,7 @@ def _cell(a: Auditor, tpl: Template, sheet: str, index: SheetIndex, c: Any) -> N
         elif not styled_as_input(c):
             a.add(INPUT_STYLE, *at, f"The input {label} is not styled as an input (blue).")
     elif ident in tpl.static:
-        return
+        return ident
     elif formula:
         a.add(
             FORMULA_OUTSIDE_TEMPLATE,
@@ -83,13 +119,14 @@ def _cell(a: Auditor, tpl: Template, sheet: str, index: SheetIndex, c: Any) -> N
             "A formula the model does not define; it is not checked against a definition.",
         )
     elif at in a.exported:
-        return  # a value the export wrote in place of an ST_* call (see its comment)
+        return ident  # a value the export wrote in place of an ST_* call (see its comment)
     elif is_number(c.value):
         a.add(
             TYPED_OUTSIDE_INPUTS,
             *at,
             "A typed number outside the input areas; inputs belong on the Assumptions sheet.",
         )
+    return ident
 
 
 def row_consistency(a: Auditor, ws: Any, index: SheetIndex) -> None:
@@ -102,8 +139,9 @@ def row_consistency(a: Auditor, ws: Any, index: SheetIndex) -> None:
         forms: dict[str, list[str]] = {}
         for col in forecast:
             c = ws.cell(r, col)
-            if is_formula(c.value):
-                forms.setdefault(relative_form(c.value, c.coordinate, columns[col]), []).append(c.coordinate)
+            text = formula_text(c)
+            if text is not None:
+                forms.setdefault(relative_form(text, c.coordinate, columns[col]), []).append(c.coordinate)
         if len(forms) > 1:
             majority = max(forms.values(), key=len)
             for cells in forms.values():
@@ -119,17 +157,15 @@ def row_consistency(a: Auditor, ws: Any, index: SheetIndex) -> None:
 
 
 def numbers_in_formulas(a: Auditor) -> None:
-    """Numbers other than 0 typed inside formulas: an error in the model, a warning in any other workbook."""
-    severity = "error" if a.is_model else "warning"
-    for ws, c, tokens in a.formula_cells():
-        literals = [t.text for t in tokens if t.kind == "number" and t.text != "0"]
+    """Numbers other than 0 (however spelt: 0.0, 0E0) typed inside formulas."""
+    for ws, c, _, tokens in a.formula_cells():
+        literals = [t.text for t in tokens if t.kind == "number" and float(t.text) != 0]
         if literals:
             a.add(
                 NUMBER_IN_FORMULA,
                 ws.title,
                 c.coordinate,
                 f"Number {literals[0]} typed inside a formula; put it in an input cell.",
-                severity,
             )
 
 

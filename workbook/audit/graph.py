@@ -30,7 +30,7 @@ def reference_graph(a: Auditor) -> dict[Node, list[Node]]:
                 cells += [(t.sheet, at(c, r)) for c, r in cells_of(t, 10_000)]
         name_cells[name.upper()] = cells
     graph: dict[Node, list[Node]] = {}
-    for ws, c, tokens in a.formula_cells():
+    for ws, c, _, tokens in a.formula_cells():
         deps = []
         for t in tokens:
             if t.kind == "ref" and not t.book:

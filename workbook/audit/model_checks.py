@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import engine
-from engine.drivers import DriverError
+from engine.drivers import DriverError, ImplausibleResultError
 from engine.errata import load_errata
 
 from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, SCENARIOS, at, make_layout
@@ -35,6 +35,7 @@ def inputs(a: Auditor) -> None:
     regs = engine.drivers()
     base = engine.base_values()
     fixed = engine.compile_model().fixed
+    checked: dict[str, Any] = {}  # the valid Base values, for the results check below
     if sheet.selector is not None and sheet.selector.value not in SCENARIOS:
         choices = f"{', '.join(SCENARIOS[:-1])} or {SCENARIOS[-1]}"
         a.add(
@@ -59,6 +60,7 @@ def inputs(a: Auditor) -> None:
                 what = "empty" if cell.value is None else repr(cell.value)
                 a.add(INVALID_INPUT, ASSUMPTIONS, cell.address, f"{e} (cell holds {what}).")
                 continue
+            checked[name] = value
             if value != base[name] and not _close(value, base[name]):
                 a.add(
                     CHANGED_INPUT,
@@ -75,6 +77,17 @@ def inputs(a: Auditor) -> None:
                     cell.address,
                     f"The fixed report adjustment {name} was changed ({fixed[name]!r} -> {cell.value!r}).",
                 )
+    finite_results(a, sheet, checked)
+
+
+def finite_results(a: Auditor, sheet: Assumptions, values: dict[str, Any]) -> None:
+    """The Base values together give results the engine can use (no overflow, a finite valuation): the
+    check `stmodel value --set` makes, one finding at each driver that causes the failure."""
+    try:
+        engine.run(values)
+    except ImplausibleResultError as e:
+        for name in e.drivers:
+            a.add(INVALID_INPUT, ASSUMPTIONS, sheet.cell(name).address, f"{e}.")
 
 
 def model_checks(a: Auditor) -> None:

@@ -1,22 +1,29 @@
 """What a formula or a defined name refers to: deleted cells, other workbooks, missing sheets,
-unknown names, functions that are volatile or not portable, ST_* calls, and error values.
+unknown names, functions that are volatile, not portable or reach outside the workbook, ST_* calls,
+macros, and error values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from engine.names import excel_name_problem
 
-from ..formulas import NOT_PORTABLE, VOLATILE, Token, scan
+from ..formulas import NOT_PORTABLE, VOLATILE, Token, normalised, reaches_outside, scan
 from ..links import is_addin, link_targets
 from ..verify import ERROR_VALUES
 from .context import Auditor
+from .package import Package
 from .rules import (
     ADDIN_REFERENCE,
     BROKEN_NAME,
     BROKEN_REFERENCE,
+    DANGEROUS_CONTENT,
     ERROR_VALUE,
     EXTERNAL_LINK,
     INVALID_NAME,
+    MACROS,
     MISSING_SHEET,
     UDF_IN_ANALYST_COPY,
     UDF_WITHOUT_FALLBACK,
@@ -38,7 +45,12 @@ def references(a: Auditor) -> None:
                 f"Link {book} is the add-in {target}: Excel's saved form of ST_ calls, read as the calls "
                 "(the analyst copy drops the link).",
             )
-    for ws, c, tokens in a.formula_cells():
+    for ws, c, _, tokens in a.formula_cells():
+        danger = reaches_outside(tokens)
+        if danger:
+            a.add(DANGEROUS_CONTENT, ws.title, c.coordinate, f"The formula reaches outside the workbook: {danger}.")
+            if any(t.text == "|" for t in tokens):
+                continue  # a DDE call's operands are a program, a topic and an item, not names or sheets
         linked: set[str] = set()  # one finding per cell for its links, however many tokens use them
         for t in tokens:
             if (t.kind == "error" and t.text == "#REF!") or (t.kind == "ref" and "#REF!" in t.text):
@@ -76,6 +88,9 @@ def defined_names(a: Auditor) -> None:
     """Names Excel rejects, or that point at deleted cells, missing sheets or other workbooks."""
     for name, dn in a.wb.defined_names.items():
         text = dn.attr_text or ""
+        danger = reaches_outside(list(scan(text)))
+        if danger:
+            a.add(DANGEROUS_CONTENT, "(names)", name, f"Defined name '{name}' reaches outside the workbook: {danger}.")
         problem = excel_name_problem(name)
         if problem:
             a.add(INVALID_NAME, "(names)", name, f"Defined name '{name}' {problem}; Excel will not open it cleanly.")
@@ -92,6 +107,51 @@ def defined_names(a: Auditor) -> None:
                     name,
                     f"Defined name '{name}' points at sheet '{t.sheet}', which does not exist.",
                 )
+
+
+def hidden_formulas(wb: Any) -> Iterator[tuple[str, str, str, str]]:
+    """(sheet, where, what, formula) of the formulas outside cells and workbook names: names scoped to a
+    sheet, conditional formats and data validations (Excel evaluates them all)."""
+    for ws in wb.worksheets:
+        for name, dn in ws.defined_names.items():
+            yield ws.title, name, f"The name '{name}' of this sheet", dn.attr_text or ""
+        for cf in ws.conditional_formatting:
+            for rule in cf.rules:
+                for formula in rule.formula or ():
+                    yield ws.title, str(cf.sqref).split()[0], f"A conditional format on {cf.sqref}", str(formula)
+        for dv in ws.data_validations.dataValidation:
+            for formula in (dv.formula1, dv.formula2):
+                if formula:
+                    yield ws.title, str(dv.sqref).split()[0], f"The validation of {dv.sqref}", str(formula)
+
+
+def outside_reach(a: Auditor) -> None:
+    """Formulas that reach outside the workbook where no cell shows them (cells and names: `references`)."""
+    for sheet, where, what, formula in hidden_formulas(a.wb):
+        danger = reaches_outside(list(scan(formula)))
+        if danger:
+            a.add(DANGEROUS_CONTENT, sheet, where, f"{what} reaches outside the workbook: {danger}.")
+
+
+def macros(a: Auditor, package: Package) -> None:
+    """A VBA project (a warning: code the auditor cannot read) and Excel 4.0 macro sheets (an error)."""
+    for part in package.vba:
+        a.add(
+            MACROS,
+            "(file)",
+            part,
+            "The file carries a VBA project (macros): code Excel runs once macros are enabled, which the "
+            "audit cannot check; the analyst copy drops it.",
+            "warning",
+        )
+    for part in package.macro_sheets:
+        a.add(
+            MACROS,
+            "(file)",
+            part,
+            "An Excel 4.0 macro sheet: formulas that can start programs and that the audit cannot check.",
+            "error",
+        )
 
 
 def function(a: Auditor, sheet: str, cell: str, t: Token) -> None:
@@ -119,12 +179,9 @@ def udf_fallbacks(a: Auditor) -> None:
     """ST_* calls in the model workbook must fall back to a native formula where the add-in is missing."""
     if a.analyst_copy:
         return
-    for ws, c, tokens in a.formula_cells():
-        upper = c.value.upper()
-        if "ST_" not in upper:
-            continue
+    for ws, c, text, tokens in a.formula_cells():
         calls = [t for t in tokens if t.is_udf]
-        if calls and not upper.lstrip("=").startswith("IFERROR("):
+        if calls and not normalised(text).startswith("=IFERROR("):
             a.add(
                 UDF_WITHOUT_FALLBACK,
                 ws.title,

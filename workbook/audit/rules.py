@@ -51,10 +51,11 @@ INCONSISTENT_ROW = Rule(
     ERROR,
     "a forecast cell whose formula differs (in relative, R1C1-like form) from the rest of its row",
 )
-NUMBER_IN_FORMULA = Rule(
-    "number-in-formula",
-    ("error", "warning"),
-    "a number typed inside a formula (comparisons with 0 excepted): an error in a model workbook, else a warning",
+NUMBER_IN_FORMULA = Rule("number-in-formula", ERROR, "a number typed inside a formula (comparisons with 0 excepted)")
+MISSING_FORMULA = Rule(
+    "missing-formula",
+    ERROR,
+    "a cell where the model has a formula is empty (a cleared cell or row); found without recalculation",
 )
 # ---- references, names and functions (references.py, graph.py)
 BROKEN_REFERENCE = Rule("broken-reference", ERROR, "`#REF!` inside a formula")
@@ -84,6 +85,19 @@ CIRCULAR_REFERENCE = Rule(
     "circular-reference",
     ERROR,
     "a cycle of formula cells (Tarjan's algorithm over the reference graph, names resolved)",
+)
+DANGEROUS_CONTENT = Rule(
+    "dangerous-content",
+    ERROR,
+    "a formula that reaches outside the workbook (WEBSERVICE, FILTERXML, CALL, REGISTER, HYPERLINK, RTD, a DDE "
+    "call, a user-defined function that is not the add-in's...) in any cell, defined name, conditional format or "
+    "validation; `export` never writes one",
+)
+MACROS = Rule(
+    "macros",
+    ("warning", "error"),
+    "the file carries macros: a VBA project (warning: code the auditor cannot read, which Excel runs once macros "
+    "are enabled; `export` drops it) or Excel 4.0 macro sheets (error)",
 )
 UDF_IN_ANALYST_COPY = Rule(
     "udf-in-analyst-copy",
@@ -148,6 +162,7 @@ RULES: tuple[Rule, ...] = (
     FORMULA_CHANGED,
     INCONSISTENT_ROW,
     NUMBER_IN_FORMULA,
+    MISSING_FORMULA,
     BROKEN_REFERENCE,
     BROKEN_NAME,
     INVALID_NAME,
@@ -159,6 +174,8 @@ RULES: tuple[Rule, ...] = (
     VOLATILE_FUNCTION,
     UNSUPPORTED_FUNCTION,
     CIRCULAR_REFERENCE,
+    DANGEROUS_CONTENT,
+    MACROS,
     UDF_IN_ANALYST_COPY,
     UDF_WITHOUT_FALLBACK,
     CHECK_FAILED,

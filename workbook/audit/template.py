@@ -12,7 +12,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from ..formulas import Token, cells_of, scan
+from ..formulas import Token, cells_of, normal_tokens, normalised, scan
 from ..layout import ENGINE, SIMULATION
 from ..reader import SheetIndex
 from ..styles import INPUT_FONT
@@ -39,8 +39,14 @@ class Template:
     validations: Mapping[Identity, str]  # identity of a validated cell -> its list of choices
 
 
-def is_formula(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("=")
+def formula_text(c: Any) -> str | None:
+    """The text of a cell's formula ("=..."), an array formula's (`{=...}` in Excel) included; None for a
+    value, also for a text that starts with "=" (a cell of type string: not a formula to Excel)."""
+    if getattr(c, "data_type", None) != "f":
+        return None
+    value = c.value
+    text = value if isinstance(value, str) else getattr(value, "text", None)  # openpyxl's ArrayFormula
+    return text if isinstance(text, str) and text.startswith("=") else None
 
 
 def is_number(value: Any) -> bool:
@@ -59,9 +65,10 @@ def _corner(col: str, row: str) -> tuple[int, int]:
 
 
 def token_form(formula: str, host_sheet: str, indexes: dict[str, SheetIndex]) -> str:
-    """A formula with each reference replaced by the label and year it points at."""
+    """A formula with each reference replaced by the label and year it points at, in Excel's meaning
+    (`normal_tokens`: what LibreOffice or Excel rewrite on saving is read one way)."""
     out = []
-    for t in scan(formula):
+    for t in normal_tokens(formula):
         if t.kind == "ref" and not t.book:
             sheet = t.sheet or host_sheet
             index = indexes.get(sheet)
@@ -82,7 +89,7 @@ def canonical(formula: str) -> str:
     from ..layout import make_layout
     from ..natives import native_formula
 
-    return native_formula(formula, make_layout()) or formula
+    return native_formula(normalised(formula), make_layout()) or formula
 
 
 @cache
@@ -109,8 +116,9 @@ def template() -> Template:
                     continue
                 labels[ident] = f"'{ident[1]}'" + (f" {ident[2]}" if not ident[2].startswith("col") else "")
                 lines.setdefault(ws.title, set()).add(ident[1])
-                if is_formula(c.value):
-                    formulas[ident] = token_form(canonical(c.value), ws.title, indexes)
+                text = formula_text(c)
+                if text is not None:
+                    formulas[ident] = token_form(canonical(text), ws.title, indexes)
                 elif styled_as_input(c):
                     inputs.add(ident)
                     if is_number(c.value):
