@@ -68,7 +68,8 @@ def parse_axis(text: str, overrides: Mapping[str, Any] | None = None) -> Axis:
 
 def grid(rows: Axis, cols: Axis, overrides: Mapping[str, Any] | None = None, key: str = "target_price") -> np.ndarray:
     """`key` (target price by default) for every (row value, column value) pair."""
-    values: dict[str, Any] = dict(resolve(overrides or {}))
+    current = resolve(overrides or {})
+    values: dict[str, Any] = dict(current)
     r, c = np.meshgrid(np.array(rows.values), np.array(cols.values), indexing="ij")
     for axis, mesh in ((rows, r), (cols, c)):
         for d in expand(axis.driver):
@@ -77,12 +78,20 @@ def grid(rows: Axis, cols: Axis, overrides: Mapping[str, Any] | None = None, key
     bad = np.argwhere(~np.isfinite(np.asarray(out, dtype=float)))
     if len(bad):
         i, j = bad[0]
+        at = ((rows, rows.values[i]), (cols, cols.values[j]))
+        # The cause: the axes whose value at that cell differs from the case the grid varies (the base,
+        # after overrides); both when neither does (the case itself fails).
+        changed = [(a, v) for a, v in at if any(not _same(v, current[d.name]) for d in expand(a.driver))] or list(at)
         raise ImplausibleResultError(
-            f"{rows.driver}={rows.values[i]:g}, {cols.driver}={cols.values[j]:g}: {key} is not a finite number "
+            f"{', '.join(f'{a.driver}={v:g}' for a, v in changed)}: {key} is not a finite number "
             f"({len(bad)} of {out.size} cells); every result must be a finite number",
-            (rows.driver, cols.driver),
+            tuple(a.driver for a, _ in changed),
         )
     return out
+
+
+def _same(value: float, current: Any) -> bool:
+    return math.isclose(value, float(current), rel_tol=1e-9, abs_tol=1e-12)
 
 
 def default_axes() -> tuple[Axis, Axis]:

@@ -1,9 +1,23 @@
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-import engine
-from workbook.build import build_workbook, save_atomic
+# One temporary folder for the whole session, this process's and the commands' it starts (TMPDIR): stmodel's
+# lock folder (stmodel-locks-UID), scratch folders and pytest's own tmp_path all go there, and it goes at
+# the end, so the suite leaves nothing in /tmp. Traversable (0711) so a test may run a command as another user
+# on a folder it makes here and opens to that user.
+SESSION_TMP = tempfile.mkdtemp(prefix="pytest-stmodel-")
+os.chmod(SESSION_TMP, 0o711)
+os.environ["TMPDIR"] = SESSION_TMP
+tempfile.tempdir = SESSION_TMP
+atexit.register(shutil.rmtree, SESSION_TMP, ignore_errors=True)
+
+import engine  # noqa: E402 - after the temporary folder is set
+from workbook.build import build_workbook, save_atomic  # noqa: E402
 
 
 @pytest.fixture(scope="session")

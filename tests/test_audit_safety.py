@@ -296,6 +296,113 @@ def test_formulas_that_reach_outside_are_errors_wherever_they_are(built, tmp_pat
     assert code == 1 and "WEBSERVICE fetches a web address" in output
 
 
+# Python in Excel, Microsoft's cloud functions, the Excel 4.0 macro functions usable in names (a name holding
+# `EXEC(...)` runs when a cell uses it), and ST_ names the add-in does not define.
+REACHING = {
+    "PY": '=_xlfn._xlws.PY("import os",0)',
+    "TRANSLATE": '=_xlfn.TRANSLATE("a","en","fr")',
+    "DETECTLANGUAGE": '=_xlfn.DETECTLANGUAGE("bonjour")',
+    "COPILOT": '=_xlfn.COPILOT("summarise",B2:B9)',
+    "EVALUATE": '=EVALUATE("1+1")',
+    "RUN": '=RUN("Macro1")',
+    "EXEC": '=EXEC("calc.exe")',
+    "FOPEN": '=FOPEN("C:\\x.bat",3)',
+    "FWRITE": '=FWRITE(1,"x")',
+    "FWRITELN": '=FWRITELN(1,"x")',
+    "FREAD": "=FREAD(1,10)",
+    "FREADLN": "=FREADLN(1)",
+    "FCLOSE": "=FCLOSE(1)",
+    "FILES": '=FILES("C:\\*.*")',
+    "DIRECTORY": '=DIRECTORY("C:\\")',
+    "FILE.DELETE": '=FILE.DELETE("C:\\x.txt")',
+    "UNREGISTER": "=UNREGISTER(1)",
+    "SEND.KEYS": '=SEND.KEYS("%{F4}")',
+    "SEND.MAIL": '=SEND.MAIL("a@example.com","subject")',
+    "INITIATE": '=INITIATE("cmd","/c calc")',
+    "ON.TIME": '=ON.TIME(NOW(),"Macro1")',
+    "OPEN": '=OPEN("http://example.com/x.xlsx")',
+    "ST_EVIL": "=_xludf.ST_EVIL(1)",
+    "ST_EVIL2": "=st_evil2(Drivers)",
+}
+
+
+def reaching_edit(wb) -> None:
+    for row, formula in enumerate(REACHING.values(), start=20):
+        wb["Cover"][f"J{row}"] = formula
+        wb.defined_names[f"Reach{row}"] = DefinedName(f"Reach{row}", attr_text=formula[1:])
+
+
+def test_python_cloud_functions_and_excel4_macro_functions_are_errors_in_cells_and_names(built, tmp_path):
+    findings = audit(tamper(built, tmp_path / "reaching.xlsx", reaching_edit))
+    dangerous = {(f.sheet, f.cell): f.message for f in findings if f.rule == "dangerous-content"}
+    assert all(f.severity == "error" for f in findings if f.rule == "dangerous-content")
+    for row, name in enumerate(REACHING, start=20):
+        function = name.rstrip("2") if name.startswith("ST_") else name
+        for where in (("Cover", f"J{row}"), ("(names)", f"Reach{row}")):
+            assert where in dangerous, f"{name} at {where} is not reported"
+            assert function.upper() in dangerous[where], dangerous[where]
+
+
+def test_only_the_add_ins_own_st_functions_are_the_models():
+    import udfs
+    from workbook.formulas import reaches_outside
+    from workbook.natives import ADDIN_FUNCTIONS
+
+    assert frozenset(udfs.__all__) == ADDIN_FUNCTIONS
+    for own in ("=ST_TARGET(Drivers)", "=_xludf.ST_TARGET(Drivers)", '=IFERROR(st_line("Revenue","2024F",Drivers),0)'):
+        assert reaches_outside(list(scan(own))) is None, own
+    for other in ("=ST_EVIL(1)", "=_xludf.ST_EVIL(1)", "=1+st_evil(Drivers)", "=_xludf.STX(1)"):
+        assert reaches_outside(list(scan(other))), other
+
+
+def test_the_add_ins_names_are_read_without_importing_xlwings():
+    # Importing udfs imports xlwings (a third of a second): the audit and the export read the names only.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from workbook.formulas import reaches_outside, scan; "
+        "assert reaches_outside(list(scan('=ST_EVIL(1)'))); assert reaches_outside(list(scan('=ST_TARGET(Drivers)'))) "
+        "is None; assert 'udfs' not in sys.modules and 'xlwings' not in sys.modules, sorted(sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_an_st_function_the_add_in_lacks_is_an_error_in_excels_saved_form(tmp_path):
+    from test_excel_saved import excel_saved
+
+    from workbook.build import build_workbook, save_atomic
+
+    wb = build_workbook()
+    wb["Cover"]["H40"] = "=ST_EVIL(Drivers)"
+    save_atomic(wb, tmp_path / "openpyxl.xlsx")
+    path = excel_saved(tmp_path / "openpyxl.xlsx", tmp_path / "saved.xlsx")
+    with zipfile.ZipFile(path) as z:
+        assert b"[1]!ST_EVIL(Drivers)" in z.read("xl/worksheets/sheet1.xml")
+    errors = {(f.sheet, f.cell, f.rule) for f in audit(path) if f.severity == "error"}
+    assert errors == {("Cover", "H40", "dangerous-content")}
+
+
+@pytest.mark.slow
+def test_the_analyst_copy_drops_python_cloud_and_excel4_functions_even_with_force(built, tmp_path):
+    source = tamper(built, tmp_path / "reaching.xlsx", reaching_edit)
+    out = tmp_path / "copy.xlsx"
+    code, output = cli("export", source, "-o", out, "--force")
+    assert code == 0, output
+    assert "removed Cover!J21 (TRANSLATE sends text to Microsoft's translation service)" in output
+    with zipfile.ZipFile(out) as z:
+        xml = "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+    formulas = re.findall(r"<(?:f|formula|formula1|definedName)\b[^>]*>([^<]*)<", xml)
+    assert formulas, "the copy's formulas were not found"
+    assert not [f for f in formulas if "TRANSLATE" in f.upper()]
+    pattern = "|".join(re.escape(f"{name}(") for name in REACHING)
+    assert [f for f in formulas if re.search(pattern, f, re.I)] == []
+    copy = load_workbook(out)
+    assert not [n for n in copy.defined_names if n.startswith("Reach")]
+
+
 def test_a_dde_link_that_starts_a_program_is_refused(built, tmp_path):
     link = (
         b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'

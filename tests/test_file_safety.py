@@ -20,6 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from engine.files import host
 from stmodel.cli import app
 from workbook.layout import ENGINE, NOT_REFRESHED, REFRESHED_CELL, SIMULATION
 
@@ -231,6 +232,49 @@ def test_a_macro_enabled_workbook_keeps_its_vba_project(model: Path, command: st
     assert (SIMULATION in wb.sheetnames) == (command == "simulate")
 
 
+def with_part(src: Path, dst: Path, name: str, data: bytes, content_type: str) -> None:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            content = zin.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                override = f'<Override PartName="/{name}" ContentType="{content_type}"/></Types>'
+                content = content.decode().replace("</Types>", override).encode()
+            zout.writestr(info, content)
+        zout.writestr(name, data)
+
+
+MACRO_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8"?><xm:macrosheet xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"'
+    b' xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></xm:macrosheet>'
+)
+
+
+@pytest.mark.parametrize(
+    "name, content_type, data",
+    [
+        ("xl/code/project.bin", "application/vnd.ms-office.vbaProject", b"a VBA project by another name"),
+        ("xl/macrosheets/sheet1.xml", "application/vnd.ms-excel.macrosheet+xml", MACRO_SHEET),
+    ],
+    ids=["vba-elsewhere", "excel4-macro-sheet"],
+)
+@pytest.mark.parametrize("suffix", [".xlsx", ".xlsm"])
+def test_macros_the_package_reader_finds_are_refused_not_dropped(
+    model: Path, name: str, content_type: str, data: bytes, suffix: str
+) -> None:
+    book = model.with_name("book" + suffix)
+    if suffix == ".xlsm":
+        xlsm = model.with_name("plain.xlsm")
+        make_xlsm(model, xlsm)
+        with_part(xlsm, book, name, data, content_type)
+    else:
+        with_part(model, book, name, data, content_type)
+    before = book.read_bytes()
+    code, output = cli("refresh", book)
+    assert code == 2, output
+    assert "macro" in one_line(output)
+    assert book.read_bytes() == before
+
+
 def test_macros_are_never_stripped_silently(model: Path) -> None:
     xlsm = model.with_suffix(".xlsm")
     make_xlsm(model, xlsm)
@@ -371,14 +415,225 @@ def test_the_next_run_removes_temporary_files_a_killed_run_left(model: Path) -> 
     dead = subprocess.Popen(["true"])  # its pid runs no more once waited for
     dead.wait()
     out = model.with_name("out.xlsx")
-    stale = model.with_name(f".out.xlsx.stmodel-{dead.pid}-abcdefgh.xlsx")
+    stale = model.with_name(f".out.xlsx.stmodel-{dead.pid}-{host()}-abcdefgh.xlsx")
     stale.write_bytes(b"half a workbook")
-    alive = model.with_name(f".out.xlsx.stmodel-{os.getpid()}-abcdefgh.tmp")  # a running writer's: kept
+    alive = model.with_name(f".out.xlsx.stmodel-{os.getpid()}-{host()}-abcdefgh.tmp")  # a running writer's: kept
     alive.write_bytes(b"being written")
+    elsewhere = model.with_name(f".out.xlsx.stmodel-{dead.pid}-otherhost-abcdefgh.xlsx")  # another machine's
+    elsewhere.write_bytes(b"being written on another machine sharing the folder")
     result = run("build", "-o", out)
     assert result.returncode == 0, result.stderr
     assert not stale.exists()
     assert alive.exists()
+    assert elsewhere.exists(), "the pid is only meaningful on the host that wrote it"
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_names_no_writer_could_have_are_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pid too large for os.kill (crafted, or another system's) is not a traceback in every write: such
+    names are not stmodel's, so they stay; the same for LibreOffice profiles naming such a pid."""
+    from workbook import recalc
+
+    huge, big = "9" * 20, "9" * 10  # 10 digits still overflow a pid_t
+    temp = Path(tempfile.gettempdir())
+    folders = [temp / f"stmodel-evil-{huge}-abcdefgh", temp / f"stmodel-evil-{big}-{host()}-abcdefgh"]
+    out = tmp_path / "x.xlsx"
+    files = [
+        tmp_path / f".x.xlsx.stmodel-{huge}-abcdefgh.xlsx",
+        tmp_path / f".x.xlsx.stmodel-{big}-{host()}-abcdefgh.xlsx",
+        tmp_path / f".x.xlsx.stmodel-0-{host()}-abcdefgh.xlsx",
+    ]
+    try:
+        for folder in folders:
+            folder.mkdir()
+        for f in files:
+            f.write_bytes(b"not ours")
+        code, output = cli("build", "-o", out)
+        assert code == 0, output
+        assert all(f.exists() for f in files + folders)
+    finally:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+    cmdlines = [f"soffice -env:UserInstallation=file:///tmp/stmodel-lo-{pid}-x/profile" for pid in (huge, big, "0")]
+    monkeypatch.setattr(recalc, "_processes", lambda: iter((os.getpid(), c) for c in cmdlines))
+    killed: list[int] = []
+    real_kill = os.kill  # asks (signal 0) for real: 9999999999 overflows it; records instead of ending anything
+    monkeypatch.setattr(recalc.os, "kill", lambda pid, sig: real_kill(pid, sig) if sig == 0 else killed.append(pid))
+    assert recalc.end_orphans() == 0 and killed == []
+
+
+def test_a_temporary_name_left_linked_to_the_output_is_swept_not_refused(tmp_path: Path) -> None:
+    """A kill between linking the temporary file to a new output and removing the temporary name leaves the
+    output with two links; the next write removes the extra name instead of refusing for ever."""
+    out = tmp_path / "out.xlsx"
+    assert cli("build", "-o", out)[0] == 0
+    left = tmp_path / f".out.xlsx.stmodel-{dead_pid()}-{host()}-abcdefgh.xlsx"
+    os.link(out, left)
+    code, output = cli("build", "-o", out, "--overwrite")
+    assert code == 0, output
+    assert not left.exists() and out.stat().st_nlink == 1
+    assert leftovers(tmp_path) == []
+
+
+def test_on_windows_temporary_files_are_swept_by_age(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine import files
+
+    monkeypatch.setattr(files, "_WINDOWS", True)
+    old = tmp_path / f".out.xlsx.stmodel-{dead_pid()}-{host()}-abcdefgh.xlsx"
+    fresh = tmp_path / f".out.xlsx.stmodel-{dead_pid()}-{host()}-ijklmnop.xlsx"
+    for f in (old, fresh):
+        f.write_bytes(b"x")
+    day_and_more = time.time() - files.STALE_AGE - 60
+    os.utime(old, (day_and_more, day_and_more))
+    assert files.remove_stale(tmp_path) == [old]
+    assert fresh.exists()
+
+
+def test_on_windows_the_mode_is_not_applied_and_a_locked_file_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only flag on the temporary file would make the rename fail and the file undeletable there;
+    a rename refused (the file open in Excel) says what to do."""
+    from engine import files
+
+    monkeypatch.setattr(files, "_WINDOWS", True)
+    chmods: list[object] = []
+    monkeypatch.setattr(files.os, "chmod", lambda *a, **k: chmods.append(a))
+    out = tmp_path / "out.txt"
+    out.write_text("old")
+    with files.replacing(out) as tmp:
+        tmp.write_text("new")
+    assert out.read_text() == "new" and chmods == []
+
+    def denied(*_: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(files.os, "replace", denied)
+    with pytest.raises(files.WriteError, match=r"open in another program, e\.g\. Excel"), files.replacing(out) as tmp:
+        tmp.write_text("newer")
+    assert out.read_text() == "new" and leftovers(tmp_path) == []
+
+
+def test_same_file_compares_paths_where_inodes_are_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.files import same_file
+
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    a.write_text("a")
+    b.write_text("b")
+    real_stat = os.stat
+
+    def no_inodes(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        s = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        return os.stat_result((s.st_mode, 0, 0, s.st_nlink, s.st_uid, s.st_gid, s.st_size, 0, 0, 0))
+
+    monkeypatch.setattr(os, "stat", no_inodes)
+    assert not same_file(a, b)
+    assert same_file(a, tmp_path / "." / "a.xlsx")
+
+
+def lock_files() -> set[str]:
+    folder = Path(tempfile.gettempdir()) / f"stmodel-locks-{os.getuid()}"
+    return set(os.listdir(folder)) if folder.is_dir() else set()
+
+
+def test_private_scratch_files_take_no_lock(tmp_path: Path) -> None:
+    """A lock file is never deleted, so locking each private scratch file (every export and audit --recalc)
+    would pile them up: files in stmodel's private folders and its own temporary files are not locked."""
+    from engine.files import replacing, scratch
+
+    out = tmp_path / "out.txt"
+    before = lock_files()
+    with scratch("recalc") as tmp, replacing(tmp / "recalculated.xlsx") as t:
+        t.write_text("x")
+    with tempfile.TemporaryDirectory(prefix="stmodel-audit-") as audit_tmp, replacing(Path(audit_tmp) / "r.xlsx") as t:
+        t.write_text("x")  # audit --recalc's folder
+    with replacing(out) as draft:
+        draft.write_text("draft")
+        inode = draft.stat().st_ino
+        with replacing(draft) as again:  # export fills its draft in place
+            assert draft.stat().st_ino == inode, "the draft is rewritten, not swept as a stale name"
+            again.write_text("filled")
+    assert out.read_text() == "filled"
+    assert len(lock_files() - before) <= 1, "only the output's own lock"
+
+
+# ------------------------------------------------------------------ permissions, owners, file systems
+
+
+def test_a_read_only_file_is_not_replaced(model: Path) -> None:
+    out = model.with_name("out.xlsx")
+    assert cli("build", "-o", out)[0] == 0
+    for path, args in ((model, ["refresh", model]), (out, ["build", "-o", out, "--overwrite"])):
+        path.chmod(0o444)
+        before = path.read_bytes()
+        code, output = cli(*args)
+        assert code == 2, output
+        assert one_line(output).endswith(f"{path}: read-only (no permission to write it); not replaced")
+        assert path.read_bytes() == before and stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert leftovers(model.parent) == []
+
+
+def as_nobody(folder: Path, *args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            sys.executable,
+            "-m",
+            "stmodel",
+            *map(str, args),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(folder), "TMPDIR": str(folder)},
+    )
+
+
+def test_another_users_file_is_not_given_away(built: Path) -> None:
+    """As `nobody` in a folder everyone may write: root's 0644 file is read-only to nobody, and root's 0666
+    file could be written but not given back to root, so replacing it would make it nobody's: both refused."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to write as another user")
+    folder = Path(tempfile.mkdtemp(prefix="stmodel-owners-"))
+    try:
+        folder.chmod(0o777)
+        for mode, why in ((0o644, "read-only (no permission to write it)"), (0o666, "belongs to another user")):
+            path = folder / f"root{mode:o}.xlsx"
+            shutil.copyfile(built, path)
+            path.chmod(mode)
+            before = path.read_bytes()
+            proc = as_nobody(folder, "refresh", path)
+            assert proc.returncode == 2, proc.stdout + proc.stderr
+            assert why in one_line(proc.stderr)
+            info = path.stat()
+            assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (0, 0, mode)
+            assert path.read_bytes() == before
+        assert leftovers(folder) == []
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_file_system_without_unix_modes_still_takes_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAT, exFAT and some CIFS mounts refuse chmod (EPERM, ENOTSUP): the mode is best effort, as the owner."""
+    import errno
+
+    def refused(*_: object, **__: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "chmod", refused)
+    out = tmp_path / "out.xlsx"
+    code, output = cli("build", "-o", out)
+    assert code == 0, output
+    assert out.is_file() and leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -423,6 +678,14 @@ def test_source_date_epoch_sets_every_timestamp(tmp_path: Path, monkeypatch: pyt
         ("created", "2023-11-14T22:13:20Z"),
         ("modified", "2023-11-14T22:13:20Z"),
     ]
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
-    code, output = cli("build", "-o", tmp_path / "n.xlsx")
-    assert code == 2 and "SOURCE_DATE_EPOCH" in one_line(output)
+    for bad in ("yesterday", "99999999999", "0", "315532799", "4354819200", "-1", "1e9", "\u00b2", "9" * 5000):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", bad)
+        code, output = cli("build", "-o", tmp_path / "n.xlsx")
+        assert code == 2 and "SOURCE_DATE_EPOCH" in one_line(output), (bad, output)
+        assert not (tmp_path / "n.xlsx").exists()
+    for edge, when in (("315532800", (1980, 1, 1, 0, 0, 0)), ("4354819198", (2107, 12, 31, 23, 59, 58))):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", edge)
+        code, output = cli("build", "-o", tmp_path / f"{edge}.xlsx")
+        assert code == 0, output
+        with zipfile.ZipFile(tmp_path / f"{edge}.xlsx") as z:
+            assert {i.date_time for i in z.infolist()} == {when}

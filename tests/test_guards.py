@@ -5,11 +5,13 @@ command is one line with exit code 2, never a traceback."""
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import zipfile
 from pathlib import Path
 
@@ -158,6 +160,86 @@ def test_a_sheet_declaring_a_far_cell_is_refused_before_loading(command, which, 
     line = one_line(stmodel_limited(*writes_of(command, src, out)), "17,179,869,184 cells")
     assert "xl/worksheets/sheet1.xml" in line and "250,000" in line
     assert not out.exists()
+
+
+def renamed_sheet(src: Path, dst: Path, name: str, far: bool = True) -> Path:
+    """The model with its first sheet part stored as `name` (relationships and content types follow it),
+    holding a cell at XFD1048576 when `far`."""
+    old = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data, member = zin.read(info.filename), info.filename
+            if member == old:
+                member = name
+                if far:
+                    data = data.replace(
+                        b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>2</v></c></row></sheetData>'
+                    )
+            elif member in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+                assert f"/{old}".encode() in data
+                data = data.replace(f"/{old}".encode(), f"/{name}".encode())
+            zout.writestr(member, data)
+    return dst
+
+
+@pytest.mark.parametrize("name", ["xl/worksheets/sheet1.XML", "xl/worksheets/sheet1.dat", "xl/data/cells"])
+def test_a_sheet_part_is_found_by_its_relationship_not_its_name(name, built, tmp_path):
+    # openpyxl loads whatever part the workbook's relationships name as a sheet, whatever its name.
+    plain = renamed_sheet(built, tmp_path / "plain.xlsx", name, far=False)
+    check_container(plain)
+    first = openpyxl.load_workbook(plain, read_only=True)
+    assert first.sheetnames == openpyxl.load_workbook(built, read_only=True).sheetnames
+    first.close()
+    far = renamed_sheet(built, tmp_path / "far.xlsx", name)
+    for command in ("audit", "export"):
+        out = tmp_path / "out.xlsx"
+        start = time.monotonic()
+        line = one_line(stmodel_limited(*writes_of(command, far, out)), "17,179,869,184 cells")
+        assert time.monotonic() - start < 20
+        assert name in line and not out.exists()
+
+
+@pytest.mark.parametrize("name", ["xl/worksheets/sheet1.XML", "xl/worksheets/sheet1.dat"])
+def test_entities_are_looked_for_in_a_sheet_part_whatever_its_name(name, built, tmp_path):
+    path = renamed_sheet(built, tmp_path / "named.xlsx", name, far=False)
+    rewrite(path, tmp_path / "xxe.xlsx", name, XXE)
+    with pytest.raises(AuditError, match=re.escape(f"{name} declares XML entities")):
+        check_container(tmp_path / "xxe.xlsx")
+
+
+def test_a_sheet_named_only_by_the_relationships_is_counted(built, tmp_path):
+    # The content types left as they were: openpyxl still loads the part the relationship names.
+    path = renamed_sheet(built, tmp_path / "far.xlsx", "xl/worksheets/sheet1.dat")
+    with zipfile.ZipFile(path) as z:
+        types = z.read("[Content_Types].xml").replace(b"/xl/worksheets/sheet1.dat", b"/xl/worksheets/sheet1.xml")
+    rewrite(path, tmp_path / "rels_only.xlsx", "[Content_Types].xml", types)
+    with pytest.raises(AuditError, match=r"sheet1\.dat spans"):
+        check_container(tmp_path / "rels_only.xlsx")
+
+
+def test_the_relationships_read_to_find_the_sheets_are_bounded(built, tmp_path):
+    with zipfile.ZipFile(built) as z:
+        rels = z.read("xl/_rels/workbook.xml.rels")
+    extra = b"".join(b'<Relationship Type="x" Target="a%d" Id="r%d"/>' % (i, i) for i in range(100_001))
+    path = rewrite(
+        built, tmp_path / "rels.xlsx", "xl/_rels/workbook.xml.rels", rels.replace(b"</Rel", extra + b"</Rel")
+    )
+    with pytest.raises(AuditError, match="lists more than 100,000 parts or relationships"):
+        check_container(path)
+
+
+def test_an_image_is_not_read_as_xml(built, tmp_path):
+    # An SVG picture may carry a DOCTYPE; no XML parser reads it, so it is no reason to refuse the file.
+    svg = b'<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd"><svg/>'
+    path = tmp_path / "picture.xlsx"
+    with zipfile.ZipFile(built) as zin, zipfile.ZipFile(path, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"<Default ", b'<Default Extension="svg" ContentType="image/svg+xml"/><Default ', 1)
+            zout.writestr(info, data)
+        zout.writestr("xl/media/image1.svg", svg)
+    check_container(path)
 
 
 @pytest.mark.parametrize(
@@ -320,6 +402,19 @@ def test_sensitivity_and_simulation_refuse_non_finite_results(tmp_path):
     one_line(result, "premium=1e+308")
 
 
+def test_sensitivity_names_only_the_drivers_changed_at_the_failing_cell():
+    base = engine.base_values()
+    line = one_line(
+        runner.invoke(app, ["sensitivity", "--rows", "premium=0.4,1e308", "--cols", f"usdcny={base['usdcny']}"]),
+        "not a finite number",
+    )
+    assert line.removeprefix("stmodel: error: ").split(": ")[0] == "premium=1e+308"
+    # The first failing cell changes usdcny alone (premium is at its base value there).
+    rows, cols = f"premium={base['premium']},1e308", f"usdcny={base['usdcny']},1e-300"
+    line = one_line(runner.invoke(app, ["sensitivity", "--rows", rows, "--cols", cols]), "not a finite number")
+    assert line.removeprefix("stmodel: error: ").split(": ")[0] == "usdcny=1e-300"
+
+
 def test_json_output_is_never_infinity_or_nan():
     from stmodel.app import json_text
 
@@ -393,6 +488,36 @@ def test_audit_checks_the_workbook_inputs_as_the_command_line_does(built, tmp_pa
     assert hits and "premium=1e+308" in hits[0]["message"] and "finite" in hits[0]["message"]
     one_line(runner.invoke(app, ["refresh", str(path), "-o", str(tmp_path / "r.xlsx")]), "premium=1e+308")
     assert not (tmp_path / "r.xlsx").exists()
+
+
+@pytest.mark.parametrize("column", ["Bear", "Bull"])
+def test_audit_checks_each_scenarios_results_at_its_own_column(column, built, tmp_path):
+    # Base premium is fine; the scenario's premium overflows the valuation once that scenario is chosen.
+    wb = openpyxl.load_workbook(built)
+    row = int(_assumption_cell(wb, "premium")[1:])
+    letter = {"Bear": "C", "Bull": "D"}[column]
+    assert wb["Assumptions"][f"{letter}3"].value == column
+    wb["Assumptions"][f"{letter}{row}"] = 1e308
+    path = tmp_path / "scenario.xlsx"
+    wb.save(path)
+    result = runner.invoke(app, ["audit", str(path), "--format", "json"])
+    assert result.exit_code == 1, result.stdout
+    errors = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"]
+    assert [(f["sheet"], f["cell"]) for f in errors] == [("Assumptions", f"{letter}{row}")]
+    assert errors[0]["message"].startswith(f"{column}: premium=1e+308") and "finite" in errors[0]["message"]
+    with pytest.raises(DriverError, match="finite"):  # what choosing the scenario would give
+        engine.run({"premium": 1e308})
+
+
+def test_a_base_overflow_is_reported_once_not_again_for_each_scenario(built, tmp_path):
+    wb = openpyxl.load_workbook(built)
+    cell = _assumption_cell(wb, "premium")
+    wb["Assumptions"][cell] = 1e308
+    path = tmp_path / "base.xlsx"
+    wb.save(path)
+    result = runner.invoke(app, ["audit", str(path), "--format", "json"])
+    errors = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"]
+    assert [(f["sheet"], f["cell"]) for f in errors] == [("Assumptions", cell)]
 
 
 # ---- no tracebacks where one line is promised ----

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from engine.files import host
 from workbook.audit import audit, summary
 
 KILLS = 20
@@ -85,6 +86,7 @@ def test_killed_at_random_moments(built: Path, tmp_path: Path, command: str) -> 
     span = full_run(*args)  # also the target's first version
     target = model if command == "refresh" else out
     killed: list[int] = []
+    left = 0  # kills that left a temporary file for the next run to sweep
     for _ in range(KILLS):
         old = target.read_bytes()
         proc = stmodel(*args)
@@ -94,11 +96,17 @@ def test_killed_at_random_moments(built: Path, tmp_path: Path, command: str) -> 
             proc.kill()
             proc.wait()
             killed.append(proc.pid)
+            left += bool(temporary(tmp_path))
         assert model.is_file() and complete(model) and clean(model), "the input opens and audits clean"
         assert target.read_bytes() == old or complete(target), "the old target or a complete new one"
     assert len(killed) >= KILLS // 2, "most runs were killed before they ended"
+    if not temporary(tmp_path):  # the last kill left none (it may have come before or after the write): plant one
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        (tmp_path / f".{target.name}.stmodel-{gone.pid}-{host()}-abcdefgh.xlsx").write_bytes(b"half a workbook")
+    assert temporary(tmp_path), "something for the next run to sweep"
     finish(*args)
-    assert temporary(tmp_path) == []
+    assert temporary(tmp_path) == [], f"swept ({left} of {len(killed)} kills left a temporary file)"
     scratch = Path(tempfile.gettempdir())
     assert not [p for pid in killed for p in scratch.glob(f"stmodel-*-{pid}-*")], "no temporary folder left"
     assert office_of(killed) == [], "no LibreOffice left running for a killed export"

@@ -55,7 +55,10 @@ class OpenpyxlBook:
 
 
 MACRO_SUFFIXES = (".xlsm", ".xltm")
-VBA_PART = "xl/vbaProject.bin"
+VBA_PART = "xl/vbaProject.bin"  # the one part name openpyxl's keep_vba writes back as the VBA project
+# what a zip entry's time can hold (MS-DOS dates: 1980-01-01 to 2107-12-31, in whole seconds)
+ZIP_EPOCH_MIN = 315532800  # 1980-01-01 00:00:00 UTC
+ZIP_EPOCH_MAX = 4354819199  # 2107-12-31 23:59:59 UTC
 
 
 class BookError(StmodelError, ValueError):
@@ -66,24 +69,32 @@ def open_for_update(path: Path) -> Any:
     """A saved workbook opened with openpyxl (formulas kept), after the auditor's safety checks.
 
     A macro-enabled workbook (.xlsm) is opened with its VBA project, which `save_atomic` writes back with
-    the macro content type; a VBA project in a file not named for macros is refused, never dropped.
+    the macro content type. Macros that would be dropped are refused, never dropped: a VBA project (found
+    by content type or name, as the auditor finds it) in a file not named for macros or under a part name
+    openpyxl does not keep, and Excel 4.0 macro sheets, which openpyxl does not read.
     """
     from .audit import check_model_file, load_checked
 
     path = Path(path)
     macros = path.suffix.lower() in MACRO_SUFFIXES
-    check_model_file(path)  # the container's checks, then the model's identity: before anything is read
-    wb = load_checked(path, keep_vba=macros)
-    if not macros:
-        with zipfile.ZipFile(path) as z:
-            if VBA_PART in z.namelist():
-                raise BookError(f"{path}: holds macros (a VBA project) but is not named .xlsm; rename it to update it")
-    return wb
+    package = check_model_file(path)  # the container's checks, then the model's identity: before anything is read
+    if package.macro_sheets:
+        raise BookError(
+            f"{path}: holds Excel 4.0 macro sheets ({', '.join(package.macro_sheets)}), which stmodel cannot keep; "
+            "not updated"
+        )
+    if package.vba and not macros:
+        raise BookError(f"{path}: holds macros (a VBA project) but is not named .xlsm; rename it to update it")
+    if [part for part in package.vba if part != VBA_PART]:
+        raise BookError(f"{path}: holds a VBA project under a part name stmodel cannot keep; not updated")
+    return load_checked(path, keep_vba=macros)
 
 
 def workbook_bytes(wb: Any, timestamp: int | None = None) -> bytes:
     """The saved workbook's bytes. With `timestamp` (seconds since 1970, UTC) the document's created and
     modified times and every zip entry's time are that one, so the same workbook gives the same bytes."""
+    if timestamp is not None and not ZIP_EPOCH_MIN <= timestamp <= ZIP_EPOCH_MAX:
+        raise BookError(f"timestamp {timestamp}: outside what a zip file can store (1980-01-01 to 2107-12-31 UTC)")
     buffer = io.BytesIO()
     if timestamp is not None:
         wb.properties.created = dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(tzinfo=None)
@@ -91,7 +102,7 @@ def workbook_bytes(wb: Any, timestamp: int | None = None) -> bytes:
     if timestamp is None:
         return buffer.getvalue()
     iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp)).encode()
-    entry_time = time.gmtime(max(timestamp, 315532800))[:6]  # zip times start in 1980
+    entry_time = time.gmtime(timestamp)[:6]
     fixed = io.BytesIO()
     with zipfile.ZipFile(buffer) as zin, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():

@@ -10,6 +10,7 @@ each sheet is written by its module in workbook/sheets/, at the cells workbook/l
 from __future__ import annotations
 
 import os
+import re
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -23,7 +24,7 @@ from engine.lines import COLUMNS
 from engine.model import Model, compile_model
 
 from . import styles as st
-from .book import save_atomic  # re-exported: `stmodel build` and the tests save with it
+from .book import ZIP_EPOCH_MAX, ZIP_EPOCH_MIN, save_atomic  # save_atomic re-exported for `stmodel build`
 from .layout import (
     ASSUMPTIONS,
     COVER,
@@ -216,9 +217,15 @@ def build_timestamp() -> int:
     text = os.environ.get("SOURCE_DATE_EPOCH")
     if text is None or text.strip() == "":
         return REPORT_DATE
-    if not text.strip().isdigit():
+    if not re.fullmatch(r"[0-9]{1,12}", text.strip()):
         raise BuildError(f"SOURCE_DATE_EPOCH={text!r}: expected whole seconds since 1970-01-01 UTC")
-    return int(text)
+    value = int(text.strip())
+    if not ZIP_EPOCH_MIN <= value <= ZIP_EPOCH_MAX:
+        raise BuildError(
+            f"SOURCE_DATE_EPOCH={text.strip()}: outside what a zip file can store "
+            f"({ZIP_EPOCH_MIN} to {ZIP_EPOCH_MAX}: 1980-01-01 to 2107-12-31 UTC)"
+        )
+    return value
 
 
 __all__ = [

@@ -138,18 +138,19 @@ def scan(formula: str) -> Iterator[Token]:
             yield Token(kind, m.group(kind) if kind != "other" else m.group(0))
 
 
-# Functions that reach outside the workbook: the web, programs, DLLs, data servers, links opened on a click.
-# Excel stores the newer ones with `_xlfn.` (`_xlfn.WEBSERVICE`); `function_name()` reads them without it.
+# Functions that reach outside the workbook: the web, programs, DLLs, files, data servers, cloud services,
+# links opened on a click. Excel stores the newer ones with `_xlfn.` (`_xlfn.WEBSERVICE`, Python in Excel
+# as `_xlfn._xlws.PY`); `function_name()` reads them without it.
 REACHES_OUTSIDE = {
     "WEBSERVICE": "fetches a web address",
     "FILTERXML": "parses fetched XML (with WEBSERVICE, reads the web)",
     "IMAGE": "fetches a picture from a web address",
     "STOCKHISTORY": "fetches market data from the web",
     "HYPERLINK": "opens a web address or a file when clicked",
-    "CALL": "calls a function of a DLL",
-    "REGISTER": "registers a function of a DLL",
-    "REGISTER.ID": "registers a function of a DLL",
-    "EXEC": "starts a program (an Excel 4.0 macro function)",
+    "PY": "runs Python code (Python in Excel, on Microsoft's cloud, which receives the cells it reads)",
+    "TRANSLATE": "sends text to Microsoft's translation service",
+    "DETECTLANGUAGE": "sends text to Microsoft's translation service",
+    "COPILOT": "sends the cells it reads to Microsoft's AI service (Copilot)",
     "RTD": "reads a real-time data server (a program on this or another computer)",
     "DDE": "asks another program for data (DDE)",
     "SQL.REQUEST": "queries an external database",
@@ -158,17 +159,58 @@ REACHES_OUTSIDE = {
         for kind in ("VALUE", "MEMBER", "SET", "SETCOUNT", "RANKEDMEMBER", "MEMBERPROPERTY", "KPIMEMBER")
     },
 }
+# Excel 4.0 macro functions (Microsoft's Excel 4.0 Macro Functions Reference) that run code or touch files,
+# programs, mail or other documents. They work in macro sheets and in defined names (a name holding
+# `=EXEC("calc")` runs when a cell uses it): a cell or a name that calls one is never the model's.
+_EXCEL4 = {
+    "code": ("CALL", "REGISTER", "REGISTER.ID", "UNREGISTER", "EVALUATE", "RUN", "ADDIN.MANAGER"),
+    "schedule": ("ON.TIME", "ON.KEY", "ON.DATA", "ON.DOUBLECLICK", "ON.ENTRY", "ON.RECALC", "ON.SHEET", "ON.WINDOW"),
+    "program": ("EXEC", "APP.ACTIVATE", "APP.ACTIVATE.MICROSOFT", "SEND.KEYS", "EMBED"),
+    "dde": ("INITIATE", "REQUEST", "POKE", "EXECUTE", "TERMINATE"),
+    "file": ("FOPEN", "FCLOSE", "FREAD", "FREADLN", "FWRITE", "FWRITELN", "FPOS", "FSIZE", "FILE.DELETE"),
+    "folder": ("FILES", "DIRECTORY"),
+    "document": (
+        "OPEN",
+        "OPEN.TEXT",
+        "OPEN.LINKS",
+        "SAVE",
+        "SAVE.AS",
+        "SAVE.WORKBOOK",
+        "SAVE.WORKSPACE",
+        "CHANGE.LINK",
+        "UPDATE.LINK",
+        "LINKS",
+        "CREATE.PUBLISHER",
+        "SUBSCRIBE.TO",
+    ),
+    "mail": ("SEND.MAIL", "MAIL.LOGON", "OPEN.MAIL", "ROUTE.DOCUMENT", "ROUTING.SLIP"),
+}
+_EXCEL4_WHY = {
+    "code": "runs code: a DLL function, a formula built from text, a macro or an add-in (an Excel 4.0 macro function)",
+    "schedule": "runs a macro on an event (an Excel 4.0 macro function)",
+    "program": "starts or drives another program (an Excel 4.0 macro function)",
+    "dde": "talks to another program over DDE (an Excel 4.0 macro function)",
+    "file": "reads or writes a file on disk (an Excel 4.0 macro function)",
+    "folder": "lists or changes folders on disk (an Excel 4.0 macro function)",
+    "document": "opens, saves or links other files (an Excel 4.0 macro function)",
+    "mail": "sends or reads mail (an Excel 4.0 macro function)",
+}
+REACHES_OUTSIDE |= {name: _EXCEL4_WHY[kind] for kind, names in _EXCEL4.items() for name in names}
 
 
 def reaches_outside(tokens: list[Token]) -> str | None:
     """Why a formula reaches outside the workbook, or None when it does not.
 
     A listed function (`REACHES_OUTSIDE`), a DDE call (`=cmd|'/c calc'!A1`: Excel has no `|` operator,
-    so one outside a string is DDE's application|topic), or a user-defined function that is not the
-    add-in's (`_xludf.X(`: a macro's or another add-in's code). References into other workbooks are
-    not counted here: they are external links, reported and replaced as such. The add-in's `ST_` calls,
-    also in Excel's saved `[n]!ST_x(` form once `read_addin_calls` has read them, are the model's own.
+    so one outside a string is DDE's application|topic), a user-defined function that is not the
+    add-in's (`_xludf.X(`: a macro's or another add-in's code), or an `ST_` name the add-in does not
+    define (`ST_EVIL(`: another add-in's or a macro's function under the add-in's prefix). References
+    into other workbooks are not counted here: they are external links, reported and replaced as such.
+    The add-in's own `ST_` calls (`natives.ADDIN_FUNCTIONS`), also in Excel's saved `[n]!ST_x(` form once
+    `read_addin_calls` has read them, are the model's own.
     """
+    from .natives import ADDIN_FUNCTIONS  # natives reads formulas: imported here, not at the top
+
     for t in tokens:
         if t.kind == "other" and t.text == "|":
             return "a DDE call (application|topic!item) that asks another program, or starts one"
@@ -177,7 +219,9 @@ def reaches_outside(tokens: list[Token]) -> str | None:
         name = t.function_name()
         if name in REACHES_OUTSIDE:
             return f"{name} {REACHES_OUTSIDE[name]}"
-        if t.text.upper().startswith("_XLUDF.") and not name.startswith("ST_"):
+        if name.startswith("ST_") and name not in ADDIN_FUNCTIONS:
+            return f"{name} is not a function of the SenseTime add-in (another add-in's or a macro's code)"
+        if t.text.upper().startswith("_XLUDF.") and name not in ADDIN_FUNCTIONS:
             return f"{name} is a user-defined function that is not the add-in's (a macro's or another add-in's code)"
     return None
 

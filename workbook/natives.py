@@ -12,6 +12,24 @@ from typing import Any
 from .formulas import Token, normalised, scan
 from .layout import Layout
 
+# The add-in's worksheet functions (`udfs.__all__`; a test keeps the two equal): an `ST_` call of any other
+# name is not the model's (see `formulas.reaches_outside`). Written out rather than imported, because
+# importing `udfs` imports xlwings, a third of a second every audit and export would spend on a list of names.
+ADDIN_FUNCTIONS = frozenset(
+    {
+        "ST_DRIVER",
+        "ST_FORECAST",
+        "ST_INFO",
+        "ST_LINE",
+        "ST_PEERS",
+        "ST_RATING",
+        "ST_SENSITIVITY",
+        "ST_TARGET",
+        "ST_UPSIDE",
+        "ST_VALUATION",
+    }
+)
+
 # (function, arguments after Drivers) -> native formula text
 SIMPLE = {
     ("ST_TARGET", ()): "TargetPrice",

@@ -47,9 +47,9 @@ def soffice() -> str:
     raise RecalcError("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
 
 
-def recalculate(src: Path, dst: Path, timeout: float = 120.0, overwrite: bool = True) -> Path:
+def recalculate(src: Path, dst: Path, timeout: float = 120.0, overwrite: bool = True, lock: bool | None = None) -> Path:
     """Open `src` in LibreOffice, recalculate every formula, save as .xlsx at `dst` (never over `src`;
-    over another existing file only with `overwrite`)."""
+    over another existing file only with `overwrite`; `lock` is `engine.files.replacing`'s)."""
     from .audit.container import check_container
     from .audit.findings import AuditError
 
@@ -60,14 +60,14 @@ def recalculate(src: Path, dst: Path, timeout: float = 120.0, overwrite: bool = 
         raise RecalcError(str(e)) from None
     check_target(Path(dst), [src], overwrite)
     try:
-        with replacing(Path(dst), inputs=[src], overwrite=overwrite) as target:
+        with replacing(Path(dst), inputs=[src], overwrite=overwrite, lock=lock) as target:
             _convert(src, target, timeout)
     except WriteError as e:
         raise RecalcError(str(e)) from e
     return Path(dst)
 
 
-_PROFILE = re.compile(r"-env:UserInstallation=file://\S*/stmodel-lo-(\d+)-")
+_PROFILE = re.compile(r"-env:UserInstallation=file://\S*/stmodel-lo-(\d{1,10})-")
 
 
 def _processes() -> Iterator[tuple[int, str]]:
@@ -92,13 +92,16 @@ def end_orphans() -> int:
         m = _PROFILE.search(cmdline)
         if not m:
             continue
+        owner = int(m.group(1))
+        if owner <= 0:
+            continue  # not a pid: not a profile stmodel made
         try:
-            os.kill(int(m.group(1)), 0)
+            os.kill(owner, 0)
             continue  # its stmodel process is still running
         except ProcessLookupError:
             pass
-        except OSError:
-            continue
+        except (OSError, OverflowError, ValueError):
+            continue  # someone else's, or not a pid at all: not ours to end
         with suppress(OSError):
             os.kill(pid, signal.SIGKILL)
             ended += 1
@@ -167,5 +170,5 @@ def _convert(src: Path, target: Path, timeout: float) -> None:
 def recalculated_values(src: Path, timeout: float = 120.0) -> Workbook:
     """Recalculate `src` in a temporary copy and return it opened with cached values (data_only)."""
     with scratch("recalc") as tmp:
-        out = recalculate(Path(src), tmp / "recalculated.xlsx", timeout)
+        out = recalculate(Path(src), tmp / "recalculated.xlsx", timeout, lock=False)  # private: no lock file
         return load_workbook(out, data_only=True)

@@ -2,14 +2,17 @@
 
 Every command that reads a workbook it did not write (audit, export, refresh, recalc, simulate
 --workbook, doctor) goes through `check_container`: the file itself (a readable, non-empty regular
-file), the zip's sizes and compression ratios, every XML part read to its end (no entity or DTD
-declarations anywhere in it, no more bytes than it declares, an intact checksum), and the cells each
-sheet declares, counted before openpyxl creates any of them.
+file), the zip's sizes and compression ratios, every part read to its end (no more bytes than it
+declares, an intact checksum; no entity or DTD declarations in any part but images and binary parts of a
+known non-XML content type), and the cells each sheet declares, counted before openpyxl creates any of
+them. A sheet is whatever part the workbook's relationships (or a worksheet content type) name, as
+openpyxl finds it, whatever the part's name: `sheet1.XML` or `sheet1.dat` is counted as `sheet1.xml` is.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import stat
 import zipfile
@@ -35,6 +38,24 @@ _SHEET_NS = frozenset(
 _REF_ELEMENTS = frozenset({"dimension", "mergeCell", "hyperlink"})
 _CELL_REF = re.compile(r"^\$?([A-Za-z]{1,7})\$?([0-9]{1,12})$")
 _ENTITY_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
+_XML_NAMES = (".xml", ".rels", ".vml")  # compared without case
+MAX_PACKAGE_ENTRIES = 100_000  # content types or relationships of one part (the model has about 30)
+_PACKAGE_NS = frozenset(
+    {
+        "http://schemas.openxmlformats.org/package/2006/content-types",
+        "http://schemas.openxmlformats.org/package/2006/relationships",
+    }
+)
+# Content types of the main part openpyxl looks for (xlsx, xlsm, xltx, xltm), and the worksheet's.
+_WORKBOOK_TYPES = frozenset(
+    {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+        "application/vnd.ms-excel.sheet.macroenabled.main+xml",
+        "application/vnd.ms-excel.template.macroenabled.main+xml",
+    }
+)
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
 
 def check_container(path: Path) -> None:
@@ -92,26 +113,125 @@ def _check_members(path: Path, z: zipfile.ZipFile) -> None:
         ratio = i.file_size / max(i.compress_size, 1)
         if i.file_size > MAX_MEMBER or total > MAX_TOTAL or (i.file_size > 10_000_000 and ratio > MAX_RATIO):
             raise AuditError(f"{path}: member {i.filename} inflates to {i.file_size:,} bytes (zip bomb?); refused")
+    try:
+        types, sheets = _package_map(path, z, names)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+        raise AuditError(f"{path}: damaged zip member [Content_Types].xml or a relationships part ({e})") from None
     cells = 0
     for i in infos:
         if i.is_dir():
             continue
+        name = i.filename.lower()
+        kind = types(i.filename)
+        sheet = name in sheets or kind == _WORKSHEET_TYPE
+        xml = sheet or name.endswith(_XML_NAMES)
+        # Entities are looked for in every part but images and parts of a known non-XML content type
+        # (VBA projects, embedded objects, printer settings), which no XML parser reads.
+        binary = kind is not None and (kind.startswith("image/") or "xml" not in kind)
         try:
             with z.open(i) as raw:
-                member = _Guarded(path, i, raw)
-                if i.filename.endswith((".xml", ".rels", ".vml")):
+                member = _Guarded(path, i, raw, scan=xml or not binary)
+                if xml:
                     cells += _cells_spanned(path, i.filename, member, MAX_CELLS - cells)
                 member.drain()
         except (zipfile.BadZipFile, zlib.error, EOFError) as e:
             raise AuditError(f"{path}: damaged zip member {i.filename} ({e})") from None
 
 
+def _package_map(path: Path, z: zipfile.ZipFile, names: set[str]) -> tuple[Any, set[str]]:
+    """(part name -> its content type, lower case, or None when the package gives none; the parts
+    openpyxl would load as sheets, lower case).
+
+    The sheets are found as openpyxl finds them: the main part named by a workbook content type (or
+    xl/workbook.xml, or the package relationship), then every part its relationships point at, whatever
+    its name; and any part whose content type is a worksheet's.
+    """
+    defaults: dict[str, str] = {}
+    overrides: dict[str, str] = {}
+    for local, attrs in _package_elements(path, z, "[Content_Types].xml"):
+        if local == "Default":
+            defaults[attrs.get("Extension", "").lower()] = attrs.get("ContentType", "").lower()
+        elif local == "Override":
+            overrides[attrs.get("PartName", "").lstrip("/").lower()] = attrs.get("ContentType", "").lower()
+
+    def content_type(member: str) -> str | None:
+        member = member.lower()
+        base = posixpath.basename(member)
+        return overrides.get(member) or (defaults.get(base.rsplit(".", 1)[-1]) if "." in base else None)
+
+    mains = {part for part, kind in overrides.items() if kind in _WORKBOOK_TYPES} | {"xl/workbook.xml"}
+    mains |= {
+        target for kind, target in _relationships(path, z, "", "_rels/.rels", names) if kind.endswith("/officeDocument")
+    }
+    sheets = {part for part, kind in overrides.items() if kind == _WORKSHEET_TYPE}
+    by_lower = {n.lower(): n for n in names}
+    for main in mains:
+        main = by_lower.get(main, main)
+        folder, base = posixpath.split(main)
+        rels = posixpath.join(folder, "_rels", base + ".rels")
+        sheets |= {target for kind, target in _relationships(path, z, folder, rels, names) if "chartsheet" not in kind}
+    return content_type, sheets
+
+
+def _relationships(path: Path, z: zipfile.ZipFile, folder: str, rels: str, names: set[str]) -> list[tuple[str, str]]:
+    """(type, target part in lower case) of each internal relationship in `rels`, resolved as openpyxl
+    resolves them (absolute, or relative to `folder`)."""
+    if rels not in names:
+        return []
+    out = []
+    for local, attrs in _package_elements(path, z, rels):
+        if local != "Relationship" or attrs.get("TargetMode") == "External":
+            continue
+        target = attrs.get("Target", "")
+        part = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out.append((attrs.get("Type", ""), part.lower()))
+    return out
+
+
+def _package_elements(path: Path, z: zipfile.ZipFile, member: str) -> list[tuple[str, dict[str, str]]]:
+    """(local name, attributes) of the content-type and relationship elements of a package part, read
+    through the same guard as every part (streamed); [] when the part is missing, and what comes before
+    the error in one that is not well-formed XML (openpyxl then refuses it)."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
+    try:
+        info = z.getinfo(member)
+    except KeyError:
+        return []
+    out: list[tuple[str, dict[str, str]]] = []
+    root = None
+    with z.open(info) as raw:
+        stream = _Guarded(path, info, raw, scan=True)
+        try:
+            for event, el in iterparse(stream, events=("start", "end"), forbid_dtd=True):
+                if root is None:
+                    root = el
+                if event == "start" or el is root:
+                    continue
+                ns, _, local = el.tag[1:].partition("}") if el.tag.startswith("{") else ("", "", el.tag)
+                if ns in _PACKAGE_NS and local in ("Default", "Override", "Relationship"):
+                    out.append((local, dict(el.attrib)))
+                    if len(out) > MAX_PACKAGE_ENTRIES:
+                        raise AuditError(
+                            f"{path}: {member} lists more than {MAX_PACKAGE_ENTRIES:,} parts or relationships; refused"
+                        )
+                root.clear()  # the elements read so far: a large part costs no more memory than its entries
+        except DefusedXmlException:
+            raise AuditError(f"{path}: {member} declares XML entities (entity-expansion attack?); refused") from None
+        except ParseError:
+            pass  # not well-formed: openpyxl refuses it; what was read is still used
+    return out
+
+
 class _Guarded:
     """A zip member read through: refuses XML entity or DTD declarations anywhere in it, and more
     bytes than it declares (reading it to its end also checks its CRC)."""
 
-    def __init__(self, path: Path, info: zipfile.ZipInfo, raw: IO[bytes]) -> None:
-        self.path, self.info, self.raw = path, info, raw
+    def __init__(self, path: Path, info: zipfile.ZipInfo, raw: IO[bytes], scan: bool) -> None:
+        self.path, self.info, self.raw, self.scan = path, info, raw, scan
         self.count = 0
         self.tail = b""
 
@@ -124,7 +244,7 @@ class _Guarded:
                 f"{self.info.file_size:,} bytes (zip bomb?); refused"
             )
         window = self.tail + chunk
-        if self.info.filename.endswith((".xml", ".rels", ".vml")) and any(m in window for m in _ENTITY_MARKS):
+        if self.scan and any(m in window for m in _ENTITY_MARKS):
             raise AuditError(
                 f"{self.path}: {self.info.filename} declares XML entities (entity-expansion attack?); refused"
             )

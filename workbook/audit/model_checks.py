@@ -36,6 +36,7 @@ def inputs(a: Auditor) -> None:
     base = engine.base_values()
     fixed = engine.compile_model().fixed
     checked: dict[str, Any] = {}  # the valid Base values, for the results check below
+    scenarios: dict[str, dict[str, Any]] = {label: {} for label in SCENARIOS[1:]}  # and each column's own
     if sheet.selector is not None and sheet.selector.value not in SCENARIOS:
         choices = f"{', '.join(SCENARIOS[:-1])} or {SCENARIOS[-1]}"
         a.add(
@@ -50,7 +51,7 @@ def inputs(a: Auditor) -> None:
                 other = sheet.cell(name, label) if label in sheet.columns else None
                 if other is not None and other.value not in (None, ""):
                     try:
-                        regs[name].check(other.value)
+                        scenarios[label][name] = regs[name].check(other.value)
                     except DriverError as e:
                         a.add(INVALID_INPUT, ASSUMPTIONS, other.address, f"{label}: {e}.")
             cell = sheet.cell(name)
@@ -77,17 +78,29 @@ def inputs(a: Auditor) -> None:
                     cell.address,
                     f"The fixed report adjustment {name} was changed ({fixed[name]!r} -> {cell.value!r}).",
                 )
-    finite_results(a, sheet, checked)
+    finite_results(a, sheet, checked, scenarios)
 
 
-def finite_results(a: Auditor, sheet: Assumptions, values: dict[str, Any]) -> None:
-    """The Base values together give results the engine can use (no overflow, a finite valuation): the
-    check `stmodel value --set` makes, one finding at each driver that causes the failure."""
-    try:
-        engine.run(values)
-    except ImplausibleResultError as e:
-        for name in e.drivers:
-            a.add(INVALID_INPUT, ASSUMPTIONS, sheet.cell(name).address, f"{e}.")
+def finite_results(
+    a: Auditor, sheet: Assumptions, values: dict[str, Any], scenarios: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """The Base values, and each scenario's (Base with the column's own values where it has one, as the
+    Live column reads them), give results the engine can use (no overflow, a finite valuation): the
+    check `stmodel value --set` makes. One finding at each driver that causes a failure, in the column
+    its value comes from; a Base value already reported is not reported again for a scenario."""
+    base = SCENARIOS[0]
+    reported: set[str] = set()
+    for label, own in ((base, {}), *(scenarios or {}).items()):
+        if label != base and not own:
+            continue  # a scenario with no values of its own is the Base case
+        try:
+            engine.run({**values, **own})
+        except ImplausibleResultError as e:
+            for name in e.drivers:
+                address = sheet.cell(name, label if name in own else base).address
+                if address not in reported:
+                    reported.add(address)
+                    a.add(INVALID_INPUT, ASSUMPTIONS, address, f"{e}." if label == base else f"{label}: {e}.")
 
 
 def model_checks(a: Auditor) -> None:

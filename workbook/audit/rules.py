@@ -89,8 +89,9 @@ CIRCULAR_REFERENCE = Rule(
 DANGEROUS_CONTENT = Rule(
     "dangerous-content",
     ERROR,
-    "a formula that reaches outside the workbook (WEBSERVICE, FILTERXML, CALL, REGISTER, HYPERLINK, RTD, a DDE "
-    "call, a user-defined function that is not the add-in's...) in any cell, defined name, conditional format or "
+    "a formula that reaches outside the workbook (WEBSERVICE, FILTERXML, CALL, REGISTER, HYPERLINK, RTD, PY, "
+    "TRANSLATE, COPILOT, Excel 4.0 macro functions such as EXEC, EVALUATE or FOPEN, a DDE call, a user-defined "
+    "function or an `ST_` name that is not the add-in's...) in any cell, defined name, conditional format or "
     "validation; `export` never writes one",
 )
 MACROS = Rule(
@@ -125,7 +126,8 @@ INVALID_INPUT = Rule(
     "invalid-input",
     ERROR,
     "a driver that is text, empty, out of bounds (share count or FX <= 0, growth above 1000%) "
-    "or a choice outside its list",
+    "or a choice outside its list, or whose value in the Base, Bear or Bull column gives a result that is not "
+    "a finite number",
 )
 CHANGED_INPUT = Rule("changed-input", INFO, "a driver that differs from the base case")
 CHANGED_ADJUSTMENT = Rule("changed-adjustment", WARNING, "a fixed report adjustment was changed")
