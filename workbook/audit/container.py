@@ -138,6 +138,40 @@ def _check_members(path: Path, z: zipfile.ZipFile) -> None:
             raise AuditError(f"{path}: damaged zip member {i.filename} ({e})") from None
 
 
+class ContentTypes:
+    """A package's `[Content_Types].xml`: the content type of each part (lower case), by override or extension."""
+
+    def __init__(self, path: Path, z: zipfile.ZipFile) -> None:
+        self.defaults: dict[str, str] = {}
+        self.overrides: dict[str, str] = {}  # part name in lower case -> content type
+        for local, attrs in _package_elements(path, z, "[Content_Types].xml"):
+            if local == "Default":
+                self.defaults[attrs.get("Extension", "").lower()] = attrs.get("ContentType", "").lower()
+            elif local == "Override":
+                self.overrides[attrs.get("PartName", "").lstrip("/").lower()] = attrs.get("ContentType", "").lower()
+
+    def of(self, member: str) -> str | None:
+        """The content type of `member`, None when the package gives none."""
+        member = member.lower()
+        base = posixpath.basename(member)
+        return self.overrides.get(member) or (self.defaults.get(base.rsplit(".", 1)[-1]) if "." in base else None)
+
+
+def relationships(path: Path, z: zipfile.ZipFile, part: str) -> list[tuple[str, str, str]]:
+    """(Id, type, target part as written) of each internal relationship of `part` ("" for the package's own),
+    resolved as openpyxl resolves them (absolute, or relative to the part's folder); [] when it has none."""
+    folder, base = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", base + ".rels") if part else "_rels/.rels"
+    out = []
+    for local, attrs in _package_elements(path, z, rels):
+        if local != "Relationship" or attrs.get("TargetMode") == "External":
+            continue
+        target = attrs.get("Target", "")
+        resolved = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out.append((attrs.get("Id", ""), attrs.get("Type", ""), resolved))
+    return out
+
+
 def _package_map(path: Path, z: zipfile.ZipFile, names: set[str]) -> tuple[Any, set[str]]:
     """(part name -> its content type, lower case, or None when the package gives none; the parts
     openpyxl would load as sheets, lower case).
@@ -146,46 +180,18 @@ def _package_map(path: Path, z: zipfile.ZipFile, names: set[str]) -> tuple[Any, 
     xl/workbook.xml, or the package relationship), then every part its relationships point at, whatever
     its name; and any part whose content type is a worksheet's.
     """
-    defaults: dict[str, str] = {}
-    overrides: dict[str, str] = {}
-    for local, attrs in _package_elements(path, z, "[Content_Types].xml"):
-        if local == "Default":
-            defaults[attrs.get("Extension", "").lower()] = attrs.get("ContentType", "").lower()
-        elif local == "Override":
-            overrides[attrs.get("PartName", "").lstrip("/").lower()] = attrs.get("ContentType", "").lower()
-
-    def content_type(member: str) -> str | None:
-        member = member.lower()
-        base = posixpath.basename(member)
-        return overrides.get(member) or (defaults.get(base.rsplit(".", 1)[-1]) if "." in base else None)
-
-    mains = {part for part, kind in overrides.items() if kind in _WORKBOOK_TYPES} | {"xl/workbook.xml"}
-    mains |= {
-        target for kind, target in _relationships(path, z, "", "_rels/.rels", names) if kind.endswith("/officeDocument")
-    }
-    sheets = {part for part, kind in overrides.items() if kind == _WORKSHEET_TYPE}
+    types = ContentTypes(path, z)
+    mains = {part for part, kind in types.overrides.items() if kind in _WORKBOOK_TYPES} | {"xl/workbook.xml"}
+    mains |= {target.lower() for _, kind, target in relationships(path, z, "") if kind.endswith("/officeDocument")}
+    sheets = {part for part, kind in types.overrides.items() if kind == _WORKSHEET_TYPE}
     by_lower = {n.lower(): n for n in names}
     for main in mains:
-        main = by_lower.get(main, main)
-        folder, base = posixpath.split(main)
-        rels = posixpath.join(folder, "_rels", base + ".rels")
-        sheets |= {target for kind, target in _relationships(path, z, folder, rels, names) if "chartsheet" not in kind}
-    return content_type, sheets
-
-
-def _relationships(path: Path, z: zipfile.ZipFile, folder: str, rels: str, names: set[str]) -> list[tuple[str, str]]:
-    """(type, target part in lower case) of each internal relationship in `rels`, resolved as openpyxl
-    resolves them (absolute, or relative to `folder`)."""
-    if rels not in names:
-        return []
-    out = []
-    for local, attrs in _package_elements(path, z, rels):
-        if local != "Relationship" or attrs.get("TargetMode") == "External":
-            continue
-        target = attrs.get("Target", "")
-        part = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        out.append((attrs.get("Type", ""), part.lower()))
-    return out
+        sheets |= {
+            target.lower()
+            for _, kind, target in relationships(path, z, by_lower.get(main, main))
+            if "chartsheet" not in kind
+        }
+    return types.of, sheets
 
 
 def _package_elements(path: Path, z: zipfile.ZipFile, member: str) -> list[tuple[str, dict[str, str]]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, INCOME
-from .container import check_container
+from .container import ContentTypes, check_container, relationships
 from .findings import AuditError
 
 # The model's identity: what a copy keeps however an analyst edits it (a deleted Checks sheet or a
@@ -76,42 +76,12 @@ def _xml(z: zipfile.ZipFile, name: str) -> Any:
     return fromstring(z.read(name))
 
 
-def _content_types(z: zipfile.ZipFile, members: list[str]) -> dict[str, str]:
-    """Part name -> its content type (lower case), from the overrides and the defaults by extension."""
-    root = _xml(z, "[Content_Types].xml")
-    defaults, overrides = {}, {}
-    for el in root:
-        kind = _local(el.tag)
-        if kind == "Default":
-            defaults[el.get("Extension", "").lower()] = el.get("ContentType", "").lower()
-        elif kind == "Override":
-            overrides[el.get("PartName", "").lstrip("/")] = el.get("ContentType", "").lower()
-    return {m: overrides.get(m) or defaults.get(m.rsplit(".", 1)[-1].lower() if "." in m else "", "") for m in members}
-
-
-def _workbook_part(z: zipfile.ZipFile, members: set[str]) -> str:
+def _workbook_part(path: Path, z: zipfile.ZipFile, members: set[str]) -> str:
     """The main part, as the package relationships name it (xl/workbook.xml in every file Excel writes)."""
-    if "_rels/.rels" in members:
-        for rel in _xml(z, "_rels/.rels"):
-            if str(rel.get("Type", "")).endswith(OFFICE_DOCUMENT):
-                target = str(rel.get("Target", "")).lstrip("/")
-                if target in members:
-                    return target
+    for _, kind, target in relationships(path, z, ""):
+        if kind.endswith(OFFICE_DOCUMENT) and target in members:
+            return target
     return "xl/workbook.xml"
-
-
-def _targets(z: zipfile.ZipFile, part: str, members: set[str]) -> dict[str, str]:
-    """Relationship id -> the part it points at, for the relationships of `part`."""
-    folder, name = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", name + ".rels")
-    if rels not in members:
-        return {}
-    out = {}
-    for rel in _xml(z, rels):
-        target = str(rel.get("Target", ""))
-        resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        out[str(rel.get("Id", ""))] = resolved
-    return out
 
 
 def _program_link(z: zipfile.ZipFile, part: str) -> str | None:
@@ -130,10 +100,10 @@ def read_package(path: Path) -> Package:
     try:
         with zipfile.ZipFile(path) as z:
             members = z.namelist()
-            types = _content_types(z, members)
-            main = _workbook_part(z, set(members))
+            types = ContentTypes(path, z)
+            main = _workbook_part(path, z, set(members))
             root = _xml(z, main)
-            targets = _targets(z, main, set(members))
+            targets = {rid: target for rid, _, target in relationships(path, z, main)}
             sheets, names, sheet_parts = [], [], {}
             for el in root.iter():
                 kind = _local(el.tag)
@@ -143,13 +113,13 @@ def read_package(path: Path) -> Package:
                     sheet_parts[targets.get(str(rid), "")] = sheets[-1]
                 elif kind == "definedName" and el.get("localSheetId") is None:
                     names.append(str(el.get("name", "")))
-            vba = [m for m in members if types[m] == VBA_TYPE or posixpath.basename(m).lower() == "vbaproject.bin"]
+            vba = [m for m in members if types.of(m) == VBA_TYPE or posixpath.basename(m).lower() == "vbaproject.bin"]
             macro = [
                 sheet_parts.get(m, m)
                 for m in members
-                if types[m] in MACRO_SHEET_TYPES or m.lower().startswith("xl/macrosheets/")
+                if types.of(m) in MACRO_SHEET_TYPES or m.lower().startswith("xl/macrosheets/")
             ]
-            links = [(m, _program_link(z, m)) for m in members if types[m] == LINK_TYPE]
+            links = [(m, _program_link(z, m)) for m in members if types.of(m) == LINK_TYPE]
     except (KeyError, zipfile.BadZipFile, OSError) as e:
         raise AuditError(f"{path}: a zip file but not a readable Excel workbook ({e})") from None
     except Exception as e:  # a damaged XML part: the parser raises its own types
