@@ -76,22 +76,23 @@ def _config(path: Path, sheet: str) -> dict[str, str]:
 
     from defusedxml import ElementTree
 
+    from workbook.audit.container import relationships
+
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
         book = ElementTree.fromstring(z.read("xl/workbook.xml"))
         rid = next((s.get(rel) for s in book.iter(f"{main}sheet") if s.get("name") == sheet), None)
-        rels = ElementTree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
-        if target is None or f"xl/{target}" not in names:
+        target = next((t for i, _, t in relationships(path, z, "xl/workbook.xml") if i == rid), None)
+        if target is None or target not in names:
             return {}
         shared = []
         if "xl/sharedStrings.xml" in names:
             sst = ElementTree.fromstring(z.read("xl/sharedStrings.xml"))
             shared = ["".join(t.text or "" for t in si.iter(f"{main}t")) for si in sst.iter(f"{main}si")]
         cells = {}
-        for c in ElementTree.fromstring(z.read(f"xl/{target}")).iter(f"{main}c"):
+        for c in ElementTree.fromstring(z.read(target)).iter(f"{main}c"):
             v = c.find(f"{main}v")
             text = "".join(t.text or "" for t in c.iter(f"{main}t")) if c.get("t") == "inlineStr" else ""
             if v is not None and v.text is not None:

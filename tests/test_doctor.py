@@ -48,6 +48,7 @@ def test_doctor_on_this_machine_prints_each_check(xlam, built):
     checks = lines_of(result.output)
     assert list(checks) == ["python", "add-in", "xlwings", "udfs", "workbook", "libreoffice"]
     assert checks["add-in"].startswith("ok") and f"built with xlwings {xlwings.__version__}" in checks["add-in"]
+    assert checks["add-in"].endswith("settings: UDF Modules = udfs")
     assert checks["xlwings"].startswith("ok") and xlwings.__version__ in checks["xlwings"]
     assert "ST_TARGET() = 2.7" in checks["udfs"]
     assert "0 errors" in checks["workbook"]
