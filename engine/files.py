@@ -122,7 +122,7 @@ def check_target(target: Path, inputs: Iterable[Path] = (), overwrite: bool = Tr
         raise _read_only_error(target)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether process `pid` runs on this host (POSIX). A pid no process can have is "alive": the name
     that carries it is not one stmodel wrote, so it is left alone."""
     if pid <= 0:
@@ -146,7 +146,7 @@ def _stale(path: Path, pid: int) -> bool:
             return time.time() - os.lstat(path).st_mtime > STALE_AGE
         except OSError:
             return False
-    return not _alive(pid)
+    return not process_alive(pid)
 
 
 def _same_inode(path: Path, target: Path | None) -> bool:

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
 from engine.errors import StmodelError
-from engine.files import WriteError, check_target, replacing, scratch
+from engine.files import WriteError, check_target, process_alive, replacing, scratch
 
 _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -92,16 +92,8 @@ def end_orphans() -> int:
         m = _PROFILE.search(cmdline)
         if not m:
             continue
-        owner = int(m.group(1))
-        if owner <= 0:
-            continue  # not a pid: not a profile stmodel made
-        try:
-            os.kill(owner, 0)
-            continue  # its stmodel process is still running
-        except ProcessLookupError:
-            pass
-        except (OSError, OverflowError, ValueError):
-            continue  # someone else's, or not a pid at all: not ours to end
+        if process_alive(int(m.group(1))):
+            continue  # its stmodel process still runs (or the name is not a pid stmodel wrote)
         with suppress(OSError):
             os.kill(pid, signal.SIGKILL)
             ended += 1
