@@ -12,7 +12,6 @@ amount, recorded with its evidence in `engine/data/errata.toml`.
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections.abc import Callable, Mapping
 from functools import cache, reduce
@@ -26,6 +25,26 @@ SEG = "Segmental Breakdown"
 IS = "Income Statement"
 BS = "Balance Sheet"
 CF = "Cash Flow Statement"
+
+
+# The balance-sheet rows the model's totals add up (Invt in Associates is inside Other LT Assets).
+ASSET_ROWS = (
+    "Net Fixed Assets",
+    "Other LT Assets",
+    "Cash & ST Invt",
+    "Inventory",
+    "Debtors",
+    "Other Current Assets",
+)
+LIABILITY_ROWS = (
+    "ST Debt",
+    "Creditors",
+    "Other Current Liab",
+    "LT Debt",
+    "Other LT Liabilities",
+    "Shareholder's Equity",
+    "Minority Interests",
+)
 
 
 class Printed:
@@ -53,6 +72,20 @@ class Printed:
         """Revenue as the model computes it: the sum of the printed segments."""
         return sum(self.seg(label, col) for _, label in SEGMENTS)
 
+    def pre_tax_profit(self, col: str) -> float:
+        """Pre-tax Profit as the model computes it: the sum of its printed lines (the printed
+        subtotal is rounded on its own and is one unit off in 2023F)."""
+        rows = (
+            "Gross Profit",
+            "Other Opng (Exp)/Inc",
+            "Other Non Opg (Exp)/Inc",
+            "Associates & JV Inc",
+            "Net Interest (Exp)/Inc",
+            "Dividend Income",
+            "Exceptional Gain/(Loss)",
+        )
+        return sum(self.IS(row, col) for row in rows)
+
     def cogs(self, col: str) -> float:
         return self.IS("Gross Profit", col) - self.revenue(col)
 
@@ -66,8 +99,25 @@ class Printed:
             - b("Other Current Liab", col)
         )
 
+    def sum_bs(self, rows: tuple[str, ...], col: str) -> float:
+        return sum(self.BS(row, col) for row in rows)
+
     def gross_debt(self, col: str) -> float:
         return self.BS("ST Debt", col) + self.BS("LT Debt", col)
+
+
+# Balances rolled forward from their flows (line key, printed row, the adjustment that carries its
+# difference from the printed balance). engine/model.py measures each adjustment on the model's own
+# flows, so the base case prints the report's balance sheet line by line.
+CLOSING = (
+    ("nfa", "Net Fixed Assets", "nfa_other"),
+    ("invt_in_associates", "Invt in Associates & JVs", "invt_in_associates_other"),
+    ("other_lt_assets", "Other LT Assets", "other_lt_assets_other"),
+    ("other_lt_liab", "Other LT Liabilities", "other_lt_liab_other"),
+    ("minority_interests", "Minority Interests", "mi_other"),
+    ("equity", "Shareholder's Equity", "equity_other"),
+    ("cash", "Cash & ST Invt", "cash_unreconciled"),
+)
 
 
 def _prev(col: str) -> str:
@@ -77,7 +127,7 @@ def _prev(col: str) -> str:
 # How a forecast driver's base is implied (`implied` of engine/data/drivers.toml): one function per
 # kind, each the inverse of its line's definition applied to the printed figures of one column.
 SOURCE = "implied from the report's forecast tables (engine/calibration.py)"
-DENOMINATORS = ("revenue", "cost_of_sales")
+DENOMINATORS = ("revenue", "cost_of_sales", "pre_tax_profit")
 TABLE_KINDS: dict[str, tuple[str, ...]] = {  # kind -> its keys besides `kind` (`sign` may be left out)
     "growth": ("table", "row"),
     "ratio": ("numerator", "denominator"),
@@ -92,7 +142,10 @@ def _cell(p: Printed, cell: Mapping[str, Any], col: str) -> float:
 
 
 def _denominator(p: Printed, spec: Mapping[str, Any], col: str) -> float:
-    return p.revenue(col) if spec["denominator"] == "revenue" else -p.cogs(col)
+    d = spec["denominator"]
+    if isinstance(d, Mapping):  # a cell, `lag = 1` for the opening balance
+        return _cell(p, d, _prev(col) if d.get("lag", 0) == 1 else col)
+    return {"revenue": p.revenue, "cost_of_sales": lambda c: -p.cogs(c), "pre_tax_profit": p.pre_tax_profit}[d](col)
 
 
 def _growth(p: Printed, spec: Mapping[str, Any], col: str) -> float:
@@ -128,9 +181,63 @@ def table_spec_problem(spec: Mapping[str, Any]) -> str | None:
         sign = cell.get("sign", 1)
         if set(cell) - {"table", "row", "sign"} or isinstance(sign, bool) or sign not in (1, -1):
             return f"a cell has a table, a row and an optional sign of 1 or -1, got {cell!r}"
-    if "denominator" in spec and spec["denominator"] not in DENOMINATORS:
-        return f"denominator: expected one of {', '.join(DENOMINATORS)}, got {spec['denominator']!r}"
+    d = spec.get("denominator")
+    if isinstance(d, dict):
+        if not all(isinstance(d.get(k), str) for k in ("table", "row")) or set(d) - {"table", "row", "sign", "lag"}:
+            return f"denominator: a cell has a table, a row, an optional sign and lag, got {d!r}"
+        if d.get("sign", 1) not in (1, -1) or d.get("lag", 0) not in (0, 1):
+            return f"denominator: sign is 1 or -1 and lag 0 or 1, got {d!r}"
+    elif "denominator" in spec and d not in DENOMINATORS:
+        return f"denominator: expected one of {', '.join(DENOMINATORS)} or a cell, got {d!r}"
     return None
+
+
+def _opex(p: Printed, col: str) -> float:
+    """Operating expenses excluding D&A, as a positive amount."""
+    return -p.IS("Other Opng (Exp)/Inc", col) - p.CF("Dep. & Amort.", col)
+
+
+# The operating-leverage split (docs/model.md): the report's last two forecast years, after 2022's
+# restructuring, say what one more RMB of revenue costs in operating expenses; that share of revenue
+# is variable in every year and the rest of each year's expenses is fixed.
+def variable_opex_ratio(p: Printed, col: str, bases: Mapping[str, Any]) -> float:
+    a, b = FCST[-2], FCST[-1]
+    return (_opex(p, b) - _opex(p, a)) / (p.revenue(b) - p.revenue(a))
+
+
+def fixed_opex(p: Printed, col: str, bases: Mapping[str, Any]) -> float:
+    return _opex(p, col) - bases[f"variable_opex_ratio_{col}"] * p.revenue(col)
+
+
+def cash_yield(p: Printed, col: str, bases: Mapping[str, Any]) -> float:
+    """Interest income implied by the printed net interest, given the cost of debt, over opening cash."""
+    expense = bases[f"cost_of_debt_{col}"] * p.gross_debt(_prev(col))
+    return (p.IS("Net Interest (Exp)/Inc", col) + expense) / p.BS("Cash & ST Invt", _prev(col))
+
+
+RULES: dict[str, Callable[[Printed, str, Mapping[str, Any]], float]] = {
+    "variable_opex_ratio": variable_opex_ratio,
+    "fixed_opex": fixed_opex,
+    "cash_yield": cash_yield,
+}
+
+
+# The driver that converts a peer's local currency to US$ (none for US$).
+FX_DRIVER = {"HKD": "hkdusd", "CNY": "usdcny", "USD": ""}
+
+
+def peer_shares(peer: Any, bases: Mapping[str, Any]) -> float:
+    """A peer's shares in issue (m) implied by its printed market cap and its price, converted as the
+    model converts it, so that price x shares gives the printed market cap exactly."""
+    fx = FX_DRIVER[peer.currency]
+    price_usd = peer.price_local / float(bases[fx]) if fx else peer.price_local
+    return float(peer.mkt_cap_usd_m / price_usd)
+
+
+def implied_by_rule(rule: str, report: ReportData, bases: Mapping[str, Any]) -> dict[str, float]:
+    """A forecast driver's base per forecast column from a named rule; `bases` are the drivers before it."""
+    p = Printed(report)
+    return {c: float(RULES[rule](p, c, bases)) for c in FCST}
 
 
 def implied_by_tables(spec: Mapping[str, Any], report: ReportData) -> dict[str, float]:
@@ -172,51 +279,25 @@ def _adjustments(report: ReportData | None = None) -> dict[str, dict[str, float]
         YEARS,
     )
     put("tax_timing", lambda c: p.CF("Tax Paid", c) - p.IS("Tax", c))
-    for name, label in (
-        ("assoc_cf", "Assoc. & JV Inc/(loss)"),
-        ("disposal_loss", "(Pft)/ Loss on disposal of FAs"),
-        ("other_operating_cf", "Other Operating CF"),
-        ("other_invt", "Other Invt.(net)"),
-        ("invt_in_assoc_cf", "Invt in Assoc. & JV"),
-        ("div_from_assoc", "Div from Assoc & JV"),
-        ("other_investing_cf", "Other Investing CF"),
-        ("other_financing_cf", "Other Financing CF"),
-        ("currency_adj", "Currency Adjustments"),
-    ):
-        put(name, functools.partial(p.CF, label))
+    # The forecast cash flow leaves the share of associates' profit in (its line is 0): the reversal
+    # the model makes is carried back.
+    put("assoc_cf_unreversed", lambda c: p.CF("Assoc. & JV Inc/(loss)", c) + p.IS("Associates & JV Inc", c))
     put(
         "wc_unlinked",
         lambda c: p.CF("Chg in Wkg.Cap.", c) - (p.non_cash_wc(_prev(c)) - p.non_cash_wc(c)),
     )
     put("debt_unlinked", lambda c: p.CF("Chg in Gross Debt", c) - (p.gross_debt(c) - p.gross_debt(_prev(c))))
+    # The reported balance sheet of the last reported year is not balanced as printed (rounding); the
+    # first forecast year's equity takes the difference, on every basis, so the forecast balances.
+    last = HIST[-1]
     put(
-        "cash_unreconciled",
-        lambda c: p.BS("Cash & ST Invt", c) - p.BS("Cash & ST Invt", _prev(c)) - p.CF("Chg in Cash", c),
+        "opening_balance_difference",
+        lambda c: p.sum_bs(ASSET_ROWS, last) - p.sum_bs(LIABILITY_ROWS, last) if c == FCST[0] else 0.0,
     )
-    put(
-        "nfa_other",
-        lambda c: (
-            p.BS("Net Fixed Assets", c)
-            - (p.BS("Net Fixed Assets", _prev(c)) - p.CF("Capital Exp.(net)", c) - p.CF("Dep. & Amort.", c))
-        ),
-    )
-    put(
-        "equity_other",
-        lambda c: (
-            p.BS("Shareholder's Equity", c)
-            - (p.BS("Shareholder's Equity", _prev(c)) + p.IS("Net Profit", c) + p.CF("Capital Issues", c))
-        ),
-    )
-    put(
-        "mi_other",
-        lambda c: p.BS("Minority Interests", c) - (p.BS("Minority Interests", _prev(c)) + p.IS("Minority Interest", c)),
-    )
-    for name, label in (
-        ("invt_in_associates", "Invt in Associates & JVs"),
-        ("other_lt_assets", "Other LT Assets"),
-        ("other_lt_liab", "Other LT Liabilities"),
-    ):
-        put(name, functools.partial(p.BS, label))
+    # Balances rolled forward from their flows: what each needs to land on the printed balance is
+    # measured on the model's own flows when the model is compiled (engine/model.py, CLOSING).
+    for _, _, name in CLOSING:
+        put(name, lambda c: 0.0)
     return out
 
 

@@ -19,8 +19,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .calibration import SOURCE, TABLE_KINDS, adjustments, implied_by_tables, table_spec_problem
+from .calibration import (
+    RULES,
+    SOURCE,
+    TABLE_KINDS,
+    adjustments,
+    implied_by_rule,
+    implied_by_tables,
+    peer_shares,
+    table_spec_problem,
+)
 from .errors import StmodelError
+from .lines import FCST
 from .report import DATA_DIR, Peer, ReportData, ReportDataError, load_report, load_toml
 
 DriverValue = float | str
@@ -51,12 +61,35 @@ class Driver:
     unit: str
     meaning: str
     base: DriverValue
-    kind: str  # "forecast", "market", "valuation", "peer"
+    kind: str  # "forecast", "setting", "market", "valuation", "peer"
     positive: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    above: float | None = None  # a strict lower bound
     choices: tuple[str, ...] = ()
     source: str = ""
+    plausible: tuple[float, float] | None = None
+    posts: tuple[str, ...] = ()  # the lines it moves, on both sides of the books
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """The hard (lowest, highest) a number may take; None for a choice."""
+        if self.choices:
+            return None
+        low = max(b for b in (self.minimum, self.above, 0.0 if self.positive else None) if b is not None)
+        return (low, self.maximum if self.maximum is not None else math.inf)
+
+    def warning(self, value: DriverValue) -> str | None:
+        """Why an accepted value is unusual (outside the plausible range), or None."""
+        if self.plausible is None or isinstance(value, str):
+            return None
+        low, high = self.plausible
+        if low <= value <= high:
+            return None
+        hint = ""
+        if self.unit == "fraction" and low <= value / 100 <= high:
+            hint = f"; did you mean {value / 100:g}?"
+        return f"{self.name}={value:g} is outside its plausible range {low:g} to {high:g} ({self.unit}){hint}"
 
     def check(self, value: object) -> DriverValue:
         """Return the value converted for this driver, or raise DriverError saying why."""
@@ -78,6 +111,8 @@ class Driver:
             raise DriverError(f"{self.name}: expected a finite number ({self.unit}), got {value!r}")
         if self.positive and number <= 0:
             raise DriverError(f"{self.name}: expected a number above 0 ({self.unit}), got {value!r}")
+        if self.above is not None and number <= self.above:
+            raise DriverError(f"{self.name}: expected a number above {self.above:g} ({self.unit}), got {value!r}")
         if self.minimum is not None and number < self.minimum:
             raise DriverError(f"{self.name}: expected at least {self.minimum:g} ({self.unit}), got {value!r}")
         if self.maximum is not None and number > self.maximum:
@@ -100,16 +135,19 @@ def parse_number(text: str) -> float | None:
 
 # The records of engine/data/drivers.toml (see its header for the format).
 DRIVERS_FILE = DATA_DIR / "drivers.toml"
-KINDS = ("forecast", "market", "valuation", "peer")
+KINDS = ("forecast", "setting", "market", "valuation", "peer")
 _REPORT_KINDS: dict[str, tuple[str, ...]] = {  # implied kind -> its keys besides `kind`
     "market": ("key", "divided_by"),
     "report": ("key",),
-    "constant": ("value",),
+    "constant": ("value", "per_year"),
     "peer": ("field",),
+    "rule": ("rule",),
 }
-_OPTIONAL = {"sign", "divided_by"}
+_OPTIONAL = {"sign", "divided_by", "per_year"}
+PEER_RULES = ("peer_shares",)
 _TEXT = ("unit", "meaning", "source")
-_BOUNDS = ("positive", "minimum", "maximum", "choices")
+_BOUNDS = ("positive", "minimum", "maximum", "above", "choices")
+_RANGES = ("plausible", "plausible_factor")
 
 
 @dataclass(frozen=True)
@@ -121,6 +159,8 @@ class Record:
     implied: Mapping[str, Any]  # read-only views, here and below: the records are cached and shared
     texts: Mapping[str, str]  # unit, meaning, source as given (a missing one comes from `implied`)
     bounds: Mapping[str, Any]
+    ranges: Mapping[str, tuple[float, float]]  # plausible or plausible_factor
+    posts: tuple[str, ...]
     per_peer: bool = False
     local_units: Mapping[str, str] | None = None  # [currency_units], for a peer record's {local_unit}
 
@@ -132,7 +172,7 @@ def _record(r: Any, where: str, local_units: dict[str, str] | None) -> Record:
     if not isinstance(r, dict) or not isinstance(r.get("name"), str):
         raise bad("expected a table with a text 'name'")
     where = f"{where} '{r['name']}'"
-    if unknown := set(r) - {"name", "kind", "implied", *_TEXT, *_BOUNDS}:
+    if unknown := set(r) - {"name", "kind", "implied", "posts", *_TEXT, *_BOUNDS, *_RANGES}:
         raise bad(f"unknown key(s) {', '.join(sorted(unknown))}")
     if r.get("kind") not in KINDS:
         raise bad(f"kind: expected one of {', '.join(KINDS)}, got {r.get('kind')!r}")
@@ -142,15 +182,34 @@ def _record(r: Any, where: str, local_units: dict[str, str] | None) -> Record:
     bounds = {k: r[k] for k in _BOUNDS if k in r}
     if not isinstance(bounds.get("positive", False), bool):
         raise bad("positive: expected true or false")
-    for key in ("minimum", "maximum"):
+    for key in ("minimum", "maximum", "above"):
         if key in bounds:
             if isinstance(bounds[key], bool) or not isinstance(bounds[key], int | float):
                 raise bad(f"{key}: expected a number, got {bounds[key]!r}")
             bounds[key] = float(bounds[key])
+            if not math.isfinite(bounds[key]):
+                raise bad(f"{key}: expected a finite number, got {bounds[key]!r}")
     if "choices" in bounds:
         if not (isinstance(bounds["choices"], list) and all(isinstance(c, str) for c in bounds["choices"])):
             raise bad("choices: expected a list of text")
         bounds["choices"] = tuple(bounds["choices"])
+    if "choices" not in bounds and not ({"minimum", "above", "positive"} & set(bounds) and "maximum" in bounds):
+        raise bad("a number needs a finite lower bound (minimum, above or positive) and a maximum")
+    ranges: dict[str, tuple[float, float]] = {}
+    for key in _RANGES:
+        if key in r:
+            pair = r[key]
+            ok = isinstance(pair, list) and len(pair) == 2
+            finite = (isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in pair)
+            numbers = ok and all(finite)
+            if not numbers or pair[0] > pair[1]:
+                raise bad(f"{key}: expected [low, high], got {pair!r}")
+            ranges[key] = (float(pair[0]), float(pair[1]))
+    if len(ranges) > 1:
+        raise bad("give plausible or plausible_factor, not both")
+    posts = r.get("posts", [])
+    if not (isinstance(posts, list) and all(isinstance(x, str) for x in posts)):
+        raise bad("posts: expected a list of line keys")
     implied = r.get("implied")
     kinds = {**TABLE_KINDS, **_REPORT_KINDS}
     if not isinstance(implied, dict) or implied.get("kind") not in kinds:
@@ -162,6 +221,8 @@ def _record(r: Any, where: str, local_units: dict[str, str] | None) -> Record:
         raise bad(f"implied: missing key(s) {', '.join(missing)}")
     if implied["kind"] in TABLE_KINDS and (problem := table_spec_problem(implied)):
         raise bad(f"implied: {problem}")
+    if implied["kind"] == "rule" and implied["rule"] not in (*RULES, *PEER_RULES):
+        raise bad(f"implied.rule: expected one of {', '.join((*RULES, *PEER_RULES))}, got {implied['rule']!r}")
     constant = implied.get("value", "")
     if implied["kind"] == "constant" and (isinstance(constant, bool) or not isinstance(constant, str | int | float)):
         raise bad(f"implied.value: expected a number or text, got {implied['value']!r}")
@@ -173,6 +234,8 @@ def _record(r: Any, where: str, local_units: dict[str, str] | None) -> Record:
         MappingProxyType(dict(implied)),
         MappingProxyType(texts),
         MappingProxyType(bounds),
+        MappingProxyType(ranges),
+        tuple(posts),
         local_units is not None,
         units,
     )
@@ -192,11 +255,20 @@ def load_records(path: Path = DRIVERS_FILE) -> tuple[Record, ...]:
     return (*records, *(_record(r, f"{path.name}: peer_driver[{i}]", units) for i, r in enumerate(peers)))
 
 
-def _implied(spec: Mapping[str, Any], report: ReportData, peer: Peer | None) -> tuple[Any, dict[str, str]]:
-    """A record's base (a value, or {column: value} per year) and the texts its source supplies."""
+def _implied(
+    spec: Mapping[str, Any], report: ReportData, peer: Peer | None, bases: Mapping[str, DriverValue]
+) -> tuple[Any, dict[str, str]]:
+    """A record's base (a value, or {column: value} per year) and the texts its source supplies;
+    `bases` are the drivers of the records before it (a rule may build on them)."""
     kind = spec["kind"]
     if kind in TABLE_KINDS:
         return implied_by_tables(spec, report), {"source": SOURCE}
+    if kind == "rule" and spec["rule"] in PEER_RULES:
+        if peer is None:
+            raise KeyError(f"rule '{spec['rule']}' needs a [[peer_driver]] record")
+        return peer_shares(peer, bases), {"source": "implied from the peer table (market cap over price)"}
+    if kind == "rule":
+        return implied_by_rule(spec["rule"], report, bases), {"source": SOURCE}
     if kind == "market":
         if missing := {spec["key"], spec.get("divided_by", spec["key"])} - set(report.market):
             raise KeyError(f"report.toml has no [market.{min(missing)}]")
@@ -210,6 +282,8 @@ def _implied(spec: Mapping[str, Any], report: ReportData, peer: Peer | None) -> 
             raise KeyError(f"report.toml has no [valuation] or [rating] key '{spec['key']}'")
         return float(sections[section][key]), {}
     if kind == "constant":
+        if spec.get("per_year"):
+            return {c: spec["value"] for c in FCST}, {}
         return spec["value"], {}
     if peer is None:
         raise KeyError("a 'peer' base needs a [[peer_driver]] record")
@@ -222,9 +296,11 @@ def text_context(report: ReportData, **extra: Any) -> dict[str, Any]:
     return {"valuation": report.valuation, "rating": report.rating, "market": report.market, **extra}
 
 
-def _expand(rec: Record, report: ReportData, peer: Peer | None = None) -> list[Driver]:
+def _expand(
+    rec: Record, report: ReportData, peer: Peer | None = None, bases: Mapping[str, DriverValue] | None = None
+) -> list[Driver]:
     """The drivers of one record: one, or one per column when its base is per year."""
-    base, supplied = _implied(rec.implied, report, peer)
+    base, supplied = _implied(rec.implied, report, peer, bases or {})
     local_unit = (rec.local_units or {}).get(peer.currency, peer.currency) if peer is not None else ""
     ctx = text_context(report, peer=peer, local_unit=local_unit) if peer is not None else text_context(report)
 
@@ -236,13 +312,34 @@ def _expand(rec: Record, report: ReportData, peer: Peer | None = None) -> list[D
         return supplied[key]
 
     group, unit, source = rec.name.format_map(ctx), fill("unit"), fill("source")
+
+    def driver(name: str, col: str | None, meaning: str, value: DriverValue) -> Driver:
+        plausible = rec.ranges.get("plausible")
+        if "plausible_factor" in rec.ranges and isinstance(value, float | int):
+            low, high = rec.ranges["plausible_factor"]
+            plausible = (low * value, high * value) if value >= 0 else (high * value, low * value)
+        posts = tuple(p.format_map(ctx | {"column": col or ""}) for p in rec.posts)
+        return Driver(
+            name,
+            group,
+            col,
+            unit,
+            meaning,
+            value,
+            rec.kind,
+            source=source,
+            plausible=plausible,
+            posts=posts,
+            **rec.bounds,
+        )
+
     if not isinstance(base, dict):
-        return [Driver(group, group, None, unit, fill("meaning"), base, rec.kind, source=source, **rec.bounds)]
+        return [driver(group, None, fill("meaning"), base)]
     out = []
     for col, value in base.items():
         own = "{column}" in rec.texts.get("meaning", "")
         meaning = fill("meaning", column=col) if own else f"{fill('meaning')}, {col}"
-        out.append(Driver(f"{group}_{col}", group, col, unit, meaning, value, rec.kind, source=source, **rec.bounds))
+        out.append(driver(f"{group}_{col}", col, meaning, value))
     return out
 
 
@@ -252,9 +349,12 @@ def expanded(report: ReportData, records: tuple[Record, ...] | None = None) -> l
     jobs: list[tuple[Record, Peer | None]] = [(r, None) for r in records if not r.per_peer]
     jobs += [(r, peer) for peer in report.peers for r in records if r.per_peer]
     out = []
+    bases: dict[str, DriverValue] = {}
     for rec, peer in jobs:
         try:
-            out.append((rec, _expand(rec, report, peer)))
+            ds = _expand(rec, report, peer, bases)
+            out.append((rec, ds))
+            bases.update((d.name, d.base) for d in ds)
         except (KeyError, AttributeError, IndexError, ValueError) as e:
             detail = e.args[0] if isinstance(e, KeyError) and e.args else e
             raise ReportDataError(f"{DRIVERS_FILE.name}: driver '{rec.name}': {detail}") from None
@@ -301,6 +401,25 @@ def expand(name: str, report: ReportData | None = None) -> list[Driver]:
     close = difflib.get_close_matches(name, list(reg) + sorted({d.group for d in reg.values()}), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     raise UnknownDriverError(f"unknown driver '{name}'{hint}")
+
+
+def warnings(values: Mapping[str, DriverValue], report: ReportData | None = None) -> list[str]:
+    """Why each driver value that differs from its base is unusual: outside its plausible range, or an
+    operating cost that grows faster than gross profit (variable_opex_ratio at or above gross_margin)."""
+    reg = _registry(report or load_report())
+    out = []
+    for name, value in values.items():
+        d = reg.get(name)
+        if d is not None and value != d.base and (text := d.warning(value)):
+            out.append(text)
+    for col in FCST:
+        v, gm = values.get(f"variable_opex_ratio_{col}"), values.get(f"gross_margin_{col}")
+        if isinstance(v, float) and isinstance(gm, float) and v >= gm:
+            out.append(
+                f"variable_opex_ratio_{col}={v:g} is not below gross_margin_{col}={gm:g}: "
+                "more revenue would lower operating profit"
+            )
+    return out
 
 
 def resolve(

@@ -45,6 +45,11 @@ def load_errata(path: Path = ERRATA_FILE) -> list[Erratum]:
             raise ReportDataError(f"{where}.handling: expected one of {', '.join(HANDLINGS)}, got {r['handling']!r}")
         if r["handling"] == "adjustment" and not (r.get("adjustment") and isinstance(r.get("amounts"), dict)):
             raise ReportDataError(f"{where}: an 'adjustment' erratum needs 'adjustment' and 'amounts'")
+        if r["handling"] != "adjustment" and ("adjustment" in r or "amounts" in r):
+            raise ReportDataError(f"{where}: only an 'adjustment' erratum has 'adjustment' and 'amounts'")
+        amounts = r.get("amounts") or {}
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in amounts.values()):
+            raise ReportDataError(f"{where}.amounts: expected a number per column, got {amounts!r}")
         out.append(
             Erratum(
                 id=r["id"],

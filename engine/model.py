@@ -14,9 +14,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .calibration import Printed, adjustments, historical_inputs
+from .calibration import CLOSING, FX_DRIVER, Printed, adjustments, historical_inputs
 from .expr import INPUT, Compiled, Env, Expr, Value, compile_expr, line_deps
-from .lines import COLUMNS, FCST, LINES, YEARS, Line, peer_lines
+from .lines import COLUMNS, FCST, LINES, Line, peer_lines
 from .report import ReportData, load_report
 
 Node = tuple[str, str | None]
@@ -34,9 +34,10 @@ class Model:
 
 
 def all_lines(report: ReportData) -> tuple[Line, ...]:
-    peers = [(p.key, {"HKD": "hkdusd", "CNY": "usdcny", "USD": ""}[p.currency]) for p in report.peers]
+    peers = [(p.key, FX_DRIVER[p.currency]) for p in report.peers]
     v = report.valuation
-    return LINES + peer_lines(peers, report.peers_meta["ps_columns"], v["peer_column"])
+    meta = report.peers_meta
+    return LINES + peer_lines(peers, meta["sales_columns"], meta["ps_columns"], v["peer_column"])
 
 
 def _definitions(lines: tuple[Line, ...]) -> dict[Node, Expr]:
@@ -96,7 +97,6 @@ def compile_model(report: ReportData | None = None) -> Model:
             continue
         steps.append((node, compile_expr(expr, node[1], COLUMNS)))
     fixed = {f"{name}_{col}": v for name, cols in adjustments(report).items() for col, v in cols.items()}
-    fixed["ps_row_usdcny"] = float(report.valuation["ps_row_usdcny"])
     by_key = MappingProxyType({line.key: line for line in lines})
     draft = Model(report, by_key, MappingProxyType(fixed), MappingProxyType(typed), tuple(steps))
     fixed.update(_closing_adjustments(draft))
@@ -104,25 +104,29 @@ def compile_model(report: ReportData | None = None) -> Model:
 
 
 def _closing_adjustments(model: Model) -> dict[str, float]:
-    """Re-take the two balance-sheet adjustments on the model's own flows.
+    """The corkscrew adjustments, re-taken on the model's own flows until every printed balance is hit.
 
-    The report's subtotals are rounded independently (2023F Operating Profit is one less than
-    Gross Profit plus Other Opng; 2024F Net Operating CF one more than its lines), so the cash gap
-    and the other equity movements are measured against the flows the model computes. With them
-    the base balance sheet equals the printed one line by line, and it balances exactly.
+    The report's subtotals are rounded independently (2023F Operating Profit is one less than Gross
+    Profit plus Other Opng; 2024F Net Operating CF one more than its lines), and a balance feeds the
+    next year's interest and depreciation, so the amounts are found by a few passes (the model is
+    triangular in time: each pass fixes one more year; they settle to float precision).
     """
     from .drivers import base_values
 
-    env = evaluate(base_values(model.report), model)
     p = Printed(model.report)
+    values: dict[str, Value] = {**base_values(model.report), **model.fixed}
     out: dict[str, float] = {}
-    for col in FCST:
-        prev = YEARS[YEARS.index(col) - 1]
-        cash_move = p.BS("Cash & ST Invt", col) - p.BS("Cash & ST Invt", prev)
-        out[f"cash_unreconciled_{col}"] = cash_move - float(env[("chg_in_cash", col)])
-        equity_move = p.BS("Shareholder's Equity", col) - p.BS("Shareholder's Equity", prev)
-        flows = float(env[("net_profit", col)]) + float(env[("capital_issues", col)])
-        out[f"equity_other_{col}"] = equity_move - flows
+    for _ in range(2 * len(FCST) + 2):
+        env = evaluate(values, model)
+        worst = 0.0
+        for key, label, name in CLOSING:
+            for col in FCST:
+                gap = p.BS(label, col) - float(env[(key, col)])
+                out[f"{name}_{col}"] = float(values.get(f"{name}_{col}", 0.0)) + gap
+                worst = max(worst, abs(gap))
+        values.update(out)
+        if worst < 1e-9:
+            break
     return out
 
 

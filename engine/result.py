@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .drivers import DriverValue, ImplausibleResultError, base_values, resolve
+from .drivers import DriverValue, ImplausibleResultError, base_values, resolve, warnings
 from .expr import Env
+from .lines import FCST
 from .model import Model, compile_model, evaluate
 from .tables import PEERS_TITLE, TABLE_TITLES, display, peers_dict, table_dict, table_frame
 
@@ -61,17 +62,33 @@ class Result:
             raise KeyError(f"unknown table '{title}'; tables are: {', '.join((*TABLE_TITLES, PEERS_TITLE))}")
         return table_frame(self.model, self.env, title)
 
+    def warnings(self) -> list[str]:
+        """What an analyst should look at: drivers outside their plausible range, and negative cash
+        (possible only with the revolver off)."""
+        out = warnings(self.drivers, self.model.report)
+        for col in FCST:
+            cash = float(np.min(np.asarray(self.raw("cash", col), dtype=float)))
+            if cash < -1e-6:
+                out.append(f"Cash & ST Invt {col} is negative ({cash:,.0f} RMB m): the revolver is off")
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {"valuation": self.valuation(), "tables": self.tables()}
 
 
 def run(
-    overrides: Mapping[str, object] | Iterable[tuple[str, object]] | None = None, model: Model | None = None
+    overrides: Mapping[str, object] | Iterable[tuple[str, object]] | None = None,
+    model: Model | None = None,
+    basis: str | None = None,
 ) -> Result:
-    """Run the model on the base case with `overrides` (driver name or group -> value); raises
-    DriverError for a bad value, and ImplausibleResultError when the values give no usable result."""
+    """Run the model on the base case with `overrides` (driver name or group -> value); `basis="clean"`
+    sets every fixed report adjustment to zero (the `basis` driver). Raises DriverError for a bad
+    value, and ImplausibleResultError when the values give no usable result."""
     model = model or compile_model()
-    values = resolve(overrides or {}, model.report)
+    items = list(overrides.items() if isinstance(overrides, Mapping) else overrides or [])
+    if basis is not None:
+        items.append(("basis", basis))
+    values = resolve(items, model.report)
     return Result(model, values, checked_evaluation(values, model))
 
 

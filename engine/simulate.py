@@ -47,10 +47,9 @@ class Distribution:
             x = rng.triangular(p["low"], p["mode"], p["high"], n) if p["low"] < p["high"] else np.full(n, p["mode"])
         else:
             x = rng.uniform(p["low"], p["high"], n)
-        lo = self.driver.minimum if self.driver.minimum is not None else -np.inf
-        hi = self.driver.maximum if self.driver.maximum is not None else np.inf
-        if self.driver.positive:
-            lo = max(lo, float(np.finfo(float).tiny))  # strictly above zero
+        lo, hi = self.driver.bounds or (-np.inf, np.inf)
+        if lo in (self.driver.above, 0.0 if self.driver.positive else None):
+            lo = float(np.nextafter(lo, np.inf))  # a strict lower bound: just above it
         return np.clip(x, lo, hi)
 
 

@@ -100,18 +100,19 @@ def table_dict(model: Model, env: Env, title: str) -> dict[str, dict[str, float 
 
 
 def peers_dict(model: Model, env: Env) -> dict[str, dict[str, float | str]]:
+    """The peer table as the model computes it: live prices, market caps (price x shares) and sales."""
     report: ReportData = model.report
     meta = report.peers_meta
     out: dict[str, dict[str, float | str]] = {}
     for p in report.peers:
         row: dict[str, float | str] = {
             "Ticker": p.ticker,
-            "Price (Local)": p.price_local,
+            "Price (Local)": float(env[(f"{p.key}_price_local", None)]),
             "Price (USD)": float(env[(f"{p.key}_price_usd", None)]),
-            "Mkt cap (USD mn)": p.mkt_cap_usd_m,
+            "Mkt cap (USD mn)": float(env[(f"{p.key}_mkt_cap_usd", None)]),
         }
-        for col, sales in p.sales_usd_m.items():
-            row[f"Sales {col}"] = sales
+        for col in meta["sales_columns"]:
+            row[f"Sales {col}"] = float(env[(f"{p.key}_sales_{col}", None)])
         for col in meta["ps_columns"]:
             row[f"P/S {col}"] = float(env[(f"{p.key}_ps_{col}", None)])
         out[p.name] = row

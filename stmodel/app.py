@@ -102,6 +102,11 @@ class Format(StrEnum):
     json = "json"
 
 
+class Basis(StrEnum):
+    printed = "printed"
+    clean = "clean"
+
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -126,6 +131,15 @@ ScenarioOption = Annotated[
         "--scenario", help="Start from a named scenario: base, bear or bull (illustrative; --set applies after)."
     ),
 ]
+BasisOption = Annotated[
+    Basis | None,
+    typer.Option(
+        "--basis",
+        help="printed (default): the report's figures with its named adjustments (docs/errata.md); clean: every "
+        "fixed report adjustment zero, pure double entry. The same as --set basis=...",
+        case_sensitive=False,
+    ),
+]
 
 
 _ASSIGN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
@@ -139,10 +153,13 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
-def overrides_from(sets: list[str] | None, scenario: str | None = None) -> list[tuple[str, object]]:
+def overrides_from(
+    sets: list[str] | None, scenario: str | None = None, basis: Basis | str | None = None
+) -> list[tuple[str, object]]:
     """Scenario overrides first, then the --set NAME=VALUE pairs: per-year groups before single drivers,
     so that a year given with its group wins whatever the order typed. A name given twice is refused
-    (which of two values was meant cannot be guessed); raises DriverError on bad input."""
+    (which of two values was meant cannot be guessed), and so is --basis with a different --set basis=;
+    raises DriverError on bad input."""
     from engine.scenarios import scenario as named_scenario
 
     pairs: list[tuple[str, object]] = []
@@ -156,11 +173,28 @@ def overrides_from(sets: list[str] | None, scenario: str | None = None) -> list[
         given[name] = value
     registry = engine.drivers()
     pairs += sorted(given.items(), key=lambda pair: pair[0] in registry)  # groups (not in the registry) first
+    if basis is not None:
+        chosen = str(basis)
+        typed = given.get("basis")
+        if typed is not None and typed.strip().lower() != chosen:
+            raise DriverError(f"--basis {chosen} and --set basis={typed} disagree; give the basis once")
+        if typed is None:
+            pairs.append(("basis", chosen))
     return pairs
 
 
-def run_with(sets: list[str] | None, scenario: str | None = None) -> engine.Result:
-    return engine.run(overrides_from(sets, scenario))
+def run_with(sets: list[str] | None, scenario: str | None = None, basis: Basis | None = None) -> engine.Result:
+    """The model on the overrides; its warnings (drivers outside their plausible range, negative cash)
+    go to stderr, one line each, and do not change the exit code."""
+    result = engine.run(overrides_from(sets, scenario, basis))
+    warn(result.warnings())
+    return result
+
+
+def warn(lines: list[str]) -> None:
+    """Warnings on stderr, one line each: the command still succeeds."""
+    for line in lines:
+        typer.echo(f"warning: {line}", err=True)
 
 
 def json_text(payload: Any) -> str:

@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 import engine
+from engine.drivers import KINDS
 
 from .app import (
+    BasisOption,
     Format,
     FormatOption,
     OverwriteOption,
@@ -32,9 +35,18 @@ def _decimals(result: engine.Result, title: str, label: str, column: str) -> int
         return 1
 
 
-def value(sets: SetOption = None, format: FormatOption = Format.table, scenario: ScenarioOption = None) -> None:
-    """Target price, rating and the report's tables for the base case or your overrides."""
-    result = run_with(sets, scenario)
+def value(
+    sets: SetOption = None,
+    format: FormatOption = Format.table,
+    scenario: ScenarioOption = None,
+    basis: BasisOption = None,
+) -> None:
+    """Target price, rating and the report's tables for the base case or your overrides.
+
+    A value outside its driver's plausible range, or cash below zero, prints a warning on stderr
+    (exit code 0); a value outside its hard bounds is an error (exit code 2).
+    """
+    result = run_with(sets, scenario, basis)
     if format is Format.json:
         typer.echo(json_text(result.to_json()))
         return
@@ -71,27 +83,51 @@ def value(sets: SetOption = None, format: FormatOption = Format.table, scenario:
         out.print(table)
 
 
+def driver_record(d: engine.Driver) -> dict[str, object]:
+    """One driver as `stmodel drivers --format json` gives it."""
+    low_exclusive = bool(d.positive or d.above is not None) and d.bounds is not None and d.bounds[0] != d.minimum
+    return {
+        "name": d.name,
+        "group": d.group,
+        "year": d.column,
+        "unit": d.unit,
+        "meaning": d.meaning,
+        "base": d.base,
+        "bounds": list(d.bounds) if d.bounds is not None else None,
+        "low_exclusive": low_exclusive if d.bounds is not None else None,
+        "choices": list(d.choices) or None,
+        "plausible": list(d.plausible) if d.plausible is not None else None,
+        "kind": d.kind,
+        "source": d.source,
+        "posts": list(d.posts),
+    }
+
+
 def drivers(
     format: FormatOption = Format.table,
-    kind: Annotated[str | None, typer.Option(help="Only this kind: forecast, market, valuation, peer.")] = None,
+    kind: Annotated[str | None, typer.Option(help=f"Only this kind: {', '.join(KINDS[:-1])} or {KINDS[-1]}.")] = None,
 ) -> None:
-    """Every driver: name, unit, meaning and base value."""
+    """Every driver: name, unit, base value and meaning; --format json adds year, hard bounds, plausible
+    range, kind, source and the lines it posts to.
+
+    Base values are the same on either basis (they are implied from the printed figures), so this
+    command takes no --basis.
+    """
     items = [d for d in engine.drivers().values() if kind is None or d.kind == kind]
     if kind is not None and not items:
-        fail(f"--kind {kind!r}: expected forecast, market, valuation or peer")
+        fail(f"--kind {kind!r}: expected {', '.join(KINDS[:-1])} or {KINDS[-1]}")
     if format is Format.json:
-        rows = [
-            {"name": d.name, "unit": d.unit, "meaning": d.meaning, "base": d.base, "kind": d.kind, "source": d.source}
-            for d in items
-        ]
-        typer.echo(json_text(rows))
+        typer.echo(json_text([driver_record(d) for d in items]))
         return
-    table = Table(title=f"Drivers ({len(items)})")
-    for col in ("name", "unit", "meaning", "base value"):
-        table.add_column(col, justify="right" if col == "base value" else "left")
+    # Fits 80 columns: names in full, no vertical rules, the meaning wrapped in what is left.
+    table = Table(title=f"Drivers ({len(items)})", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("name", no_wrap=True)
+    table.add_column("unit", max_width=11)
+    table.add_column("base", justify="right", no_wrap=True)
+    table.add_column("meaning", ratio=1, min_width=20)
     for d in items:
-        base = d.base if isinstance(d.base, str) else f"{d.base:.6g}"
-        table.add_row(d.name, d.unit, d.meaning, base)
+        base = d.base if isinstance(d.base, str) else f"{d.base:.4g}"
+        table.add_row(d.name, d.unit, base, d.meaning)
     out.print(table)
 
 
@@ -113,7 +149,11 @@ def errata(
 
 
 def reconcile(format: FormatOption = Format.table, show_all: bool = typer.Option(False, "--all")) -> None:
-    """Count the report's printed cells the model reproduces (within one unit of the last digit)."""
+    """Count the report's printed cells the model reproduces (within one unit of the last digit).
+
+    Always on the printed basis (no --basis): the cells compared are the report's, and the clean
+    basis sets aside, on purpose, the adjustments that carry the report's own inconsistencies.
+    """
     from engine.reconcile import check_cells, check_peers
 
     cells = check_cells()

@@ -12,7 +12,18 @@ from rich.table import Table
 import engine
 from engine.simulate import MAX_SCENARIOS
 
-from .app import Format, FormatOption, OverwriteOption, ScenarioOption, SetOption, json_text, out, overrides_from
+from .app import (
+    BasisOption,
+    Format,
+    FormatOption,
+    OverwriteOption,
+    ScenarioOption,
+    SetOption,
+    json_text,
+    out,
+    overrides_from,
+    warn,
+)
 
 
 def sensitivity(
@@ -21,12 +32,17 @@ def sensitivity(
     sets: SetOption = None,
     scenario: ScenarioOption = None,
     format: FormatOption = Format.table,
+    basis: BasisOption = None,
 ) -> None:
-    """Target-price grid (HK$, rounded) over two drivers; each axis must contain the current value."""
+    """Target-price grid (HK$, rounded) over two drivers; each axis must contain the current value.
+
+    The fixed drivers (--set, --scenario, --basis) outside their plausible range print a warning on stderr.
+    """
+    from engine.drivers import warnings
     from engine.sensitivity import grid, parse_axis
 
-    overrides = dict(overrides_from(sets, scenario))
-    engine.resolve(overrides)
+    overrides = dict(overrides_from(sets, scenario, basis))
+    warn(warnings(engine.resolve(overrides)))
     row_axis, col_axis = parse_axis(rows, overrides), parse_axis(cols, overrides)
     table = grid(row_axis, col_axis, overrides)
     if format is Format.json:
@@ -57,6 +73,7 @@ def simulate(
     sets: SetOption = None,
     scenario: ScenarioOption = None,
     format: FormatOption = Format.table,
+    basis: BasisOption = None,
     histogram: Annotated[
         Path | None, typer.Option("--histogram", help="Write a histogram of the target price (PNG).")
     ] = None,
@@ -79,8 +96,8 @@ def simulate(
         from workbook.audit import check_model_file
 
         check_model_file(workbook)
-    overrides = dict(overrides_from(sets, scenario))
-    engine.run(overrides)  # the fixed drivers give a usable result before any scenario is drawn
+    overrides = dict(overrides_from(sets, scenario, basis))
+    warn(engine.run(overrides).warnings())  # the fixed drivers give a usable result before any scenario is drawn
     distributions = load_spec(spec)
     if n >= 200_000:
         with Progress(console=Console(stderr=True), transient=True) as bar:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from .app import Format, FormatOption, OverwriteOption, fail, out
+from .app import Basis, BasisOption, Format, FormatOption, OverwriteOption, fail, out
 
 
 def build(
@@ -20,10 +20,12 @@ def build(
         "SenseTime_model.xlsx"
     ),
     overwrite: OverwriteOption = False,
+    basis: BasisOption = None,
 ) -> None:
     """Write the model workbook (.xlsx): live native formulas from the engine's line definitions.
 
     The same model gives the same bytes (timestamps fixed: SOURCE_DATE_EPOCH, else the report's date).
+    --basis clean types "clean" into the workbook's `basis` input (Assumptions), which an analyst can switch back.
     """
     from engine.files import check_target
     from workbook.build import build_timestamp, build_workbook, save_atomic
@@ -31,8 +33,21 @@ def build(
     if output.suffix.lower() != ".xlsx":
         fail(f"{output}: expected a .xlsx file name")
     check_target(output, overwrite=overwrite)
-    save_atomic(build_workbook(), output, overwrite=overwrite, timestamp=build_timestamp())
+    book = build_workbook()
+    if basis is not None and basis is not Basis.printed:
+        _set_named_input(book, "basis", str(basis))
+    save_atomic(book, output, overwrite=overwrite, timestamp=build_timestamp())
     typer.echo(f"wrote {output}", err=True)
+
+
+def _set_named_input(book: Any, name: str, value: str) -> None:
+    """Type `value` into the one cell the defined name `name` points at."""
+    defined = book.defined_names.get(name)
+    destinations = list(defined.destinations) if defined is not None else []
+    if len(destinations) != 1:
+        fail(f"the workbook has no input cell named '{name}'")
+    sheet, ref = destinations[0]
+    book[sheet][ref.replace("$", "")].value = value
 
 
 def recalc(
@@ -85,6 +100,7 @@ def refresh(
 ) -> None:
     """Run the engine on the workbook's inputs and write its results to the Engine sheet (values only).
 
+    The basis is the workbook's own `basis` input (Assumptions), so this command takes no --basis.
     In place (its purpose) the workbook keeps its mode, links and macros; it is locked while refreshed.
     """
     from workbook.refresh import refresh_file

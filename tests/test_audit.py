@@ -276,17 +276,21 @@ def test_a_deleted_row_is_a_missing_line(built, tmp_path):
     findings = audit(tamper(built, tmp_path, edit))
     missing = [f for f in findings if f.rule == "missing-line"]
     assert [f.message for f in missing] == ["The line 'Dividend Income' is missing (a deleted or renamed row)."]
-    # Pre-tax profit (now row 13) and the net-profit lines read themselves: true cycles in this file.
+    # Pre-tax profit (now row 13), the forecast tax (now row 14, -tax_rate x pre-tax profit, which it
+    # reads at row 14) and the net-profit lines read themselves: true cycles in this file.
+    cycles = "B13:F13 D14:F14 B17:F18"
+    checks = make_layout().checks.engine_rows  # the engine checks of pre-tax profit, net profit, EBITDA
     changed = {
-        "Income Statement": "B13:F13 B17:F18 B22:F22 B24:F24 B27:F33",
+        "Income Statement": f"{cycles} B22:F22 B24:F24 B27:F33",
         "Balance Sheet": "D17:F18",
         "Cash Flow": "B4:F4 D6:F6 D18:F18",
-        "Checks": "B25:F27",
+        "Checks": f"B{checks['pbt']}:F{checks['ebitda']}",
         "Cover": "B14:E17 B31:E31",
-        "Valuation": "C6:F6 B7:F7 B9:F9",
+        "Valuation": "C7:F7 B8:F8 B10:F10",  # NP Gth (Pre-ex), EPS, Core EPS: below the new Shares outstanding
     }
+    assert [checks[k] for k in ("pbt", "net_profit", "ebitda")] == [checks["pbt"] + i for i in range(3)]
     expected = {("error", "Income Statement", "", "missing-line"), NOT_RECALCULATED}
-    expected |= span("error", "Income Statement", "B13:F13 B17:F18", "circular-reference")
+    expected |= span("error", "Income Statement", cycles, "circular-reference")
     for sheet, ranges in changed.items():
         expected |= span("error", sheet, ranges, "formula-changed")
     assert found(findings) == expected
@@ -327,6 +331,7 @@ def test_a_deleted_sheet(built, tmp_path):
     assert found(audit(tamper(built, tmp_path, edit))) == {
         ("error", "Checks", "", "missing-sheet"),
         *at("error", ("(names)", "MasterCheck"), "broken-name", "name-moved"),
+        *at("error", ("(names)", "ModelWarnings"), "broken-name", "name-moved"),
         *at("error", ("(names)", "check_tolerance"), "broken-name", "name-moved"),
     }
 
@@ -367,6 +372,41 @@ def test_a_choice_that_lost_its_validation(built, tmp_path):
     row = cell[1:]  # the list covers the Base, Bear and Bull columns of the choice
     expected = span("warning", "Assumptions", f"B{row}:D{row}", "validation-missing")
     assert found(audit(tamper(built, tmp_path, edit))) == expected | {NOT_RECALCULATED}
+
+
+def test_a_driver_that_lost_its_bounds(built, tmp_path):
+    row = make_layout().input_row("premium").row
+    sqref = f"B{row}:D{row}"  # Base, Bear and Bull accept a number above -1 and at most 100
+
+    def edit(wb):
+        ws = wb["Assumptions"]
+        kept = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref) != sqref]
+        assert len(kept) == len(ws.data_validations.dataValidation) - 1
+        ws.data_validations.dataValidation = kept
+
+    expected = span("warning", "Assumptions", sqref, "validation-missing")
+    assert found(audit(tamper(built, tmp_path, edit))) == expected | {NOT_RECALCULATED}
+
+
+def test_an_inserted_row_on_the_assumptions_moves_no_validation(built, tmp_path):
+    """A row inserted above the drivers moves the validations with them (as Excel does): nothing is lost."""
+    first = make_layout().input_row("premium").row
+
+    def edit(wb):
+        ws = wb["Assumptions"]
+        ws.insert_rows(first)
+        for dv in ws.data_validations.dataValidation:
+            top = int(str(dv.sqref).split(":")[0][1:])
+            if top >= first:
+                dv.sqref = " ".join(shift(rng) for rng in str(dv.sqref).split())
+                if dv.type == "custom":
+                    dv.formula1 = dv.formula1.replace(f"B{top}", f"B{top + 1}")
+
+    def shift(rng: str) -> str:
+        return ":".join(f"{c[0]}{int(c[1:]) + 1}" for c in rng.split(":"))
+
+    findings = {(f.sheet, f.rule) for f in audit(tamper(built, tmp_path, edit))}
+    assert ("Assumptions", "validation-missing") not in findings
 
 
 def test_functions_names_and_links_a_workbook_must_not_use(built, tmp_path):

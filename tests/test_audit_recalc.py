@@ -38,8 +38,8 @@ def test_a_broken_balance_sheet_fails_the_checks(built, tmp_path):
         ("error", sheet, cell, "hardcode"),
         ("error", "Balance Sheet", "E11", "check-failed"),
         ("error", "Balance Sheet", "F11", "check-failed"),
-        ("error", "Checks", "E9", "check-failed"),
-        ("error", "Checks", "F9", "check-failed"),
+        ("error", "Checks", "E10", "check-failed"),
+        ("error", "Checks", "F10", "check-failed"),
     }
     assert any(f.sheet == "Balance Sheet" and f.rule == "check-failed" and "2023F" in f.message for f in findings)
 
@@ -47,22 +47,35 @@ def test_a_broken_balance_sheet_fails_the_checks(built, tmp_path):
 def test_a_recorded_amount_changed_to_hide_a_failure_is_still_caught(built, tmp_path):
     """The auditor compares with the errata records, not with the workbook's own recorded cells."""
     wb = load_workbook(built)
-    sheet, cell = make_layout().homes[("other_lt_assets", "2023F")]
-    wb[sheet][cell] = "=other_lt_assets_2023F+500"  # assets 500 too high in 2023F
+    sheet, cell = make_layout().homes[("total_assets", "2023F")]
+    wb[sheet][cell] = wb[sheet][cell].value + "+500"  # assets 500 too high in 2023F (no later year reads it)
     checks = wb["Checks"]
     recorded = next(r[0].row for r in checks.iter_rows(min_col=1, max_col=1) if "recorded (balance" in str(r[0].value))
     checks[f"E{recorded}"] = 500  # the Checks sheet now expects the imbalance and passes
     path = tmp_path / "hidden.xlsx"
     wb.save(path)
     findings = audit(path, recalc=True)
-    # No check-failed on the Checks sheet (it was fooled), one against the errata; the typed-over
-    # recorded cell itself is not reported (a template figure, not an input: see the report).
-    assert found(findings) == KNOWN | {
-        *{("error", sheet, cell, rule) for rule in ("formula-changed", "inconsistent-row", "number-in-formula")},
-        ("error", "Balance Sheet", "E11", "check-failed"),
-    }
+    # No check-failed on the Checks sheet (it was fooled), one against the errata (at Total Assets 2023F,
+    # the tampered cell itself); the typed-over recorded cell is not reported (a template figure, not an
+    # input: see the report).
+    assert (sheet, cell) == ("Balance Sheet", "E11")
+    rules = ("formula-changed", "inconsistent-row", "number-in-formula", "check-failed")
+    assert found(findings) == KNOWN | {("error", sheet, cell, rule) for rule in rules}
     failed = next(f for f in findings if f.rule == "check-failed")
     assert "2023F" in failed.message
+
+
+def test_the_clean_basis_has_no_report_differences_in_the_forecast(built, tmp_path):
+    """On the clean basis the forecast years carry no report adjustment: nothing to record, nothing fails;
+    the reported years keep their own differences."""
+    wb = load_workbook(built)
+    wb["Assumptions"][make_layout().input_cell("basis")] = "clean"
+    path = tmp_path / "clean.xlsx"
+    wb.save(path)
+    reported = {("info", "Balance Sheet", cell, "known-report-difference") for cell in ("C7", "B11", "C11")}
+    assert found(audit(path, recalc=True)) == reported | {
+        ("info", "Assumptions", make_layout().input_cell("basis"), "changed-input")
+    }
 
 
 def test_error_values_are_found_after_recalculation(built, tmp_path):

@@ -133,8 +133,26 @@ def test_drivers_lists_every_driver():
     names = {r["name"] for r in rows}
     assert {"premium", "usdcny", "hkdusd", "last_price", "shares_m", "eps_shares_m", "cap_basis"} <= names
     assert {"smart_auto_growth_2022F", "smart_auto_growth_2023F", "smart_auto_growth_2024F"} <= names
-    for group in ("gross_margin", "opex_ratio", "tax", "dep_amort", "capex", "debtor_days", "long_term_debt"):
+    for group in (
+        "gross_margin",
+        "variable_opex_ratio",
+        "fixed_opex",
+        "tax_rate",
+        "depreciation_rate",
+        "capex_to_revenue",
+        "cost_of_debt",
+        "cash_yield",
+        "other_current_assets_ratio",
+        "other_current_liab_ratio",
+        "min_cash",
+        "debtor_days",
+        "long_term_debt",
+    ):
         assert f"{group}_2024F" in names
+    assert {"basis", "revolver", "issue_price", "ps_row_usdcny", "palantir_price", "palantir_shares_m"} <= names
+    for gone in ("tax_2024F", "capex_2024F", "dep_amort_2024F", "net_interest_2024F", "opex_ratio_2024F"):
+        assert gone not in names
+    assert not any(n.endswith("_mkt_cap") for n in names)
     assert all(r["unit"] and r["meaning"] for r in rows)
 
 

@@ -367,7 +367,17 @@ def test_an_unreadable_workbook_is_one_line_not_a_usage_box(built):
 # ---- finite, plausible numbers ----
 
 
-@pytest.mark.parametrize("override, driver", [("premium=1e308", "premium"), ("usdcny=1e-300", "usdcny")])
+# Every driver has finite hard bounds, so an overflow needs a value inside them: a peer's sales of
+# 1e-305 (above 0) gives a P/S of 13,687 / 1e-305 = 1.4e309, past the largest float.
+TINY_SALES = "palantir_sales_FY2024E"
+
+
+def test_a_value_beyond_its_hard_bound_is_refused_before_any_result():
+    line = one_line(runner.invoke(app, ["value", "--set", "premium=1e308"]), "premium: expected at most 100")
+    assert "finite" not in line
+
+
+@pytest.mark.parametrize("override, driver", [(f"{TINY_SALES}=1e-305", TINY_SALES), ("usdcny=1e-300", "usdcny")])
 def test_an_overflowing_result_names_its_driver(override, driver):
     for fmt in ("table", "json"):
         result = runner.invoke(app, ["value", "--set", override, "--format", fmt])
@@ -380,37 +390,48 @@ def test_the_culprit_is_found_among_harmless_changes():
     from engine.drivers import ImplausibleResultError
 
     with pytest.raises(ImplausibleResultError) as raised:
-        engine.run({"gross_margin": 0.5, "premium": 1e308, "usdcny": 7.0})
-    assert raised.value.drivers == ("premium",)
-    assert str(raised.value).startswith("premium=1e+308: target_multiple is not a finite number")
+        engine.run({"gross_margin": 0.5, TINY_SALES: 1e-305, "usdcny": 7.0})
+    assert raised.value.drivers == (TINY_SALES,)
+    assert str(raised.value).startswith(f"{TINY_SALES}=1e-305: target_multiple is not a finite number")
 
 
 def test_a_ratio_over_zero_is_still_allowed():
-    # Revenue of zero: margins are blank (as in Excel), the valuation is zero, not an error.
-    zero = {g: -1 for g in ("smart_business_growth", "smart_city_growth", "smart_life_growth", "smart_auto_growth")}
-    assert engine.run(zero).target_price == 0
+    # No debt at all: Capex to Debt is over zero and blank (as #DIV/0! in Excel), not an error.
+    r = engine.run({"short_term_debt": 0.0, "long_term_debt": 0.0})
+    assert r.value("capex_to_debt", "2024F") is None
+    assert r.value("capex_to_debt", "2023F") is None
+    assert r.target_price == 2.7
+    # Revenue of zero is no longer possible: growth is above -100%, and -1 is refused.
+    with pytest.raises(DriverError, match="smart_auto_growth_2022F: expected a number above -1"):
+        engine.run({"smart_auto_growth": -1})
+    # Revenue all but gone (every segment down 99.99% each year): the valuation is near zero, margins finite.
+    tiny = {
+        g: -0.9999 for g in ("smart_business_growth", "smart_city_growth", "smart_life_growth", "smart_auto_growth")
+    }
+    assert engine.run(tiny).target_price == 0
 
 
 def test_sensitivity_and_simulation_refuse_non_finite_results(tmp_path):
-    result = runner.invoke(app, ["sensitivity", "--rows", "premium=0.4,1e308", "--cols", "usdcny=6.75", "-f", "json"])
-    assert "premium=1e+308" in one_line(result, "not a finite number")
+    result = runner.invoke(app, ["sensitivity", "--rows", "premium=0.4", "--cols", "usdcny=6.75,1e-300", "-f", "json"])
+    assert "usdcny=1e-300" in one_line(result, "not a finite number")
     spec = tmp_path / "tiny.toml"
     spec.write_text('[usdcny]\ndist = "uniform"\nlow = 1e-320\nhigh = 2e-320\n')
     result = runner.invoke(app, ["simulate", "-n", "50", "--spec", str(spec), "-f", "json"])
     assert "usdcny" in one_line(result, "not a finite number")
-    result = runner.invoke(app, ["simulate", "-n", "50", "--set", "premium=1e308"])
-    one_line(result, "premium=1e+308")
+    result = runner.invoke(app, ["simulate", "-n", "50", "--set", f"{TINY_SALES}=1e-305"])
+    one_line(result, "not a finite number")
 
 
 def test_sensitivity_names_only_the_drivers_changed_at_the_failing_cell():
     base = engine.base_values()
+    sales = f"{TINY_SALES}={base[TINY_SALES]:g},1e-305"
     line = one_line(
-        runner.invoke(app, ["sensitivity", "--rows", "premium=0.4,1e308", "--cols", f"usdcny={base['usdcny']}"]),
+        runner.invoke(app, ["sensitivity", "--rows", sales, "--cols", f"usdcny={base['usdcny']}"]),
         "not a finite number",
     )
-    assert line.removeprefix("stmodel: error: ").split(": ")[0] == "premium=1e+308"
-    # The first failing cell changes usdcny alone (premium is at its base value there).
-    rows, cols = f"premium={base['premium']},1e308", f"usdcny={base['usdcny']},1e-300"
+    assert line.removeprefix("stmodel: error: ").split(": ")[0] == f"{TINY_SALES}=1e-305"
+    # The first failing cell changes usdcny alone (the sales are at their base value there).
+    rows, cols = sales, f"usdcny={base['usdcny']},1e-300"
     line = one_line(runner.invoke(app, ["sensitivity", "--rows", rows, "--cols", cols]), "not a finite number")
     assert line.removeprefix("stmodel: error: ").split(": ")[0] == "usdcny=1e-300"
 
@@ -477,42 +498,42 @@ def _assumption_cell(wb, name: str) -> str:
 
 def test_audit_checks_the_workbook_inputs_as_the_command_line_does(built, tmp_path):
     wb = openpyxl.load_workbook(built)
-    cell = _assumption_cell(wb, "premium")
-    wb["Assumptions"][cell] = 1e308
+    cell = _assumption_cell(wb, "usdcny")
+    wb["Assumptions"][cell] = 1e-300
     path = tmp_path / "overflow.xlsx"
     wb.save(path)
     result = runner.invoke(app, ["audit", str(path), "--format", "json"])
     assert result.exit_code == 1
     findings = json.loads(result.stdout)["findings"]
     hits = [f for f in findings if f["severity"] == "error" and f["sheet"] == "Assumptions" and f["cell"] == cell]
-    assert hits and "premium=1e+308" in hits[0]["message"] and "finite" in hits[0]["message"]
-    one_line(runner.invoke(app, ["refresh", str(path), "-o", str(tmp_path / "r.xlsx")]), "premium=1e+308")
+    assert hits and "usdcny=1e-300" in hits[0]["message"] and "finite" in hits[0]["message"]
+    one_line(runner.invoke(app, ["refresh", str(path), "-o", str(tmp_path / "r.xlsx")]), "usdcny=1e-300")
     assert not (tmp_path / "r.xlsx").exists()
 
 
 @pytest.mark.parametrize("column", ["Bear", "Bull"])
 def test_audit_checks_each_scenarios_results_at_its_own_column(column, built, tmp_path):
-    # Base premium is fine; the scenario's premium overflows the valuation once that scenario is chosen.
+    # Base USDCNY is fine; the scenario's overflows the valuation once that scenario is chosen.
     wb = openpyxl.load_workbook(built)
-    row = int(_assumption_cell(wb, "premium")[1:])
+    row = int(_assumption_cell(wb, "usdcny")[1:])
     letter = {"Bear": "C", "Bull": "D"}[column]
     assert wb["Assumptions"][f"{letter}3"].value == column
-    wb["Assumptions"][f"{letter}{row}"] = 1e308
+    wb["Assumptions"][f"{letter}{row}"] = 1e-300
     path = tmp_path / "scenario.xlsx"
     wb.save(path)
     result = runner.invoke(app, ["audit", str(path), "--format", "json"])
     assert result.exit_code == 1, result.stdout
     errors = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"]
     assert [(f["sheet"], f["cell"]) for f in errors] == [("Assumptions", f"{letter}{row}")]
-    assert errors[0]["message"].startswith(f"{column}: premium=1e+308") and "finite" in errors[0]["message"]
+    assert errors[0]["message"].startswith(f"{column}: usdcny=1e-300") and "finite" in errors[0]["message"]
     with pytest.raises(DriverError, match="finite"):  # what choosing the scenario would give
-        engine.run({"premium": 1e308})
+        engine.run({"usdcny": 1e-300})
 
 
 def test_a_base_overflow_is_reported_once_not_again_for_each_scenario(built, tmp_path):
     wb = openpyxl.load_workbook(built)
-    cell = _assumption_cell(wb, "premium")
-    wb["Assumptions"][cell] = 1e308
+    cell = _assumption_cell(wb, "usdcny")
+    wb["Assumptions"][cell] = 1e-300
     path = tmp_path / "base.xlsx"
     wb.save(path)
     result = runner.invoke(app, ["audit", str(path), "--format", "json"])
@@ -586,7 +607,17 @@ def test_a_full_disk_under_stdout_is_one_line():
     assert "Exception ignored" not in proc.stderr
 
 
-@pytest.mark.parametrize("name", ["opex_ratio_2023F", "capex_2022F", "dep_amort_2024F", "other_current_liab_2022F"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "variable_opex_ratio_2023F",
+        "capex_to_revenue_2022F",
+        "depreciation_rate_2024F",
+        "other_current_liab_ratio_2022F",
+        "debtor_days_2023F",
+        "cost_of_debt_2024F",
+    ],
+)
 def test_negative_where_impossible_is_refused_on_the_command_line_and_in_the_workbook(name, built, tmp_path):
     one_line(runner.invoke(app, ["value", "--set", f"{name}=-5"]), f"{name}: expected at least 0")
     wb = openpyxl.load_workbook(built)

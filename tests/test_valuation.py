@@ -52,9 +52,16 @@ def test_smart_auto_growth_50_percent_in_2024():
     assert r.target_price == 2.6
     assert r.valuation()["upside_pct"] == pytest.approx(20.37, abs=0.01)
     assert r.rating == "BUY"
-    # Revenue falls by 475.5 at a gross margin of 6,366/10,393 and cash opex of (8,620 - 1,373)/10,393:
-    # the loss narrows by 475.5 x (8,620 - 1,373 - 6,366) / 10,393 = 40.3
-    assert r.value("net_profit", "2024F") == pytest.approx(-2112 + 475.5 * 881 / 10393)
+    # Revenue falls by 475.5. Gross profit falls at the 2024F margin of 6,366 / 10,393; operating
+    # expenses (ex D&A) fall by their variable share only, the printed 2023F->2024F step:
+    # ((8,620 - 1,373) - (7,637 - 1,210)) / (10,393 - 7,231) = 820 / 3,162 per RMB of revenue.
+    # D&A is on opening fixed assets and interest on opening balances: neither moves in 2024F.
+    d_pbt = -475.5 * (6366 / 10393 - 820 / 3162)
+    assert r.value("pbt", "2024F") == pytest.approx(-2062 + d_pbt)
+    # Tax = -tax_rate x Pre-tax Profit with tax_rate_2024F = -(-50) / (-2,062): the charge grows with the loss.
+    assert r.value("tax", "2024F") == pytest.approx(-50 * (-2062 + d_pbt) / -2062)
+    assert r.value("net_profit", "2024F") == pytest.approx(-2112 + d_pbt * (1 + 50 / 2062))
+    assert float(r.raw("net_profit", "2024F")) < -2112  # operating leverage: less revenue, a deeper loss
     # Earlier years do not move
     assert r.value("net_profit", "2023F") == engine.run().value("net_profit", "2023F")
 
@@ -75,13 +82,50 @@ def test_fully_valued_below_minus_10_percent():
     assert engine.run({"last_price": 3.0}).rating == "HOLD"  # exactly -10%: not below it
 
 
-def test_usdcny_moves_valuation_but_not_the_peer_multiples():
+def test_usdcny_moves_valuation_and_the_cny_peers_multiples():
     r = engine.run({"usdcny": 7.0})
     v = r.valuation()
-    assert v["valuation_usd_m"] == pytest.approx(1.4 * PEER_AVG_FY24 * 10393 / 7.0)
     # Cloudwalk is priced in CNY: US$ price = 15.48 / 7.0
     assert r.value("cloudwalk_price_usd") == pytest.approx(15.48 / 7.0)
-    assert v["peer_average_ps"]["FY2024E"] == pytest.approx(PEER_AVG_FY24)
+    # The CNY peers' shares are implied at 6.75 (market cap / (price / 6.75)): at 7.0 their US$ market
+    # caps, hence their P/S, shrink by 6.75 / 7.0; the HK$ and US$ peers do not move.
+    cny = (1684 / 417 + 644 / 102 + 1402 / 150) * 6.75 / 7.0
+    avg = (1703 / 537 + cny + 13687 / 2857 + 6883 / 1451) / 6
+    assert v["peer_average_ps"]["FY2024E"] == pytest.approx(avg, rel=1e-12)
+    assert r.value("cloudwalk_ps_FY2024E") == pytest.approx(1684 * 6.75 / 7.0 / 417, rel=1e-12)
+    assert r.value("palantir_ps_FY2024E") == pytest.approx(13687 / 2857, rel=1e-12)
+    assert v["valuation_usd_m"] == pytest.approx(1.4 * avg * 10393 / 7.0, rel=1e-12)
+    # TP = valuation in US$ x HK$ per US$ / shares
+    assert v["target_price_unrounded"] == pytest.approx(1.4 * avg * 10393 / 7.0 * HKDUSD / 33282, rel=1e-12)
+    assert v["target_price_unrounded"] < engine.run().valuation()["target_price_unrounded"]
+
+
+def test_a_peer_price_moves_its_ps_the_average_and_the_target_price():
+    # P/S = price / fx x shares / sales, with shares = printed market cap / (printed price / fx).
+    shares = 1684 / (15.48 / 6.75)  # Cloudwalk, CNY
+    r = engine.run({"cloudwalk_price": 20.0})
+    assert engine.drivers()["cloudwalk_shares_m"].base == pytest.approx(shares, rel=1e-12)
+    assert r.value("cloudwalk_mkt_cap_usd") == pytest.approx(20.0 / 6.75 * shares, rel=1e-12)
+    sales = {"FY2022E": 170, "FY2023E": 256, "FY2024E": 417}
+    for col, s in sales.items():
+        assert r.value(f"cloudwalk_ps_{col}") == pytest.approx(20.0 / 6.75 * shares / s, rel=1e-12)
+    avg = PEER_AVG_FY24 + (20.0 / 15.48 - 1) * 1684 / 417 / 6
+    v = r.valuation()
+    assert v["peer_average_ps"]["FY2024E"] == pytest.approx(avg, rel=1e-12)
+    assert v["target_multiple"] == pytest.approx(1.4 * avg, rel=1e-12)
+    tp = 1.4 * avg * 10393 / 6.75 * HKDUSD / 33282  # 2.8309 -> 2.8
+    assert v["target_price_unrounded"] == pytest.approx(tp, rel=1e-12)
+    assert tp == pytest.approx(2.8309, abs=1e-4) and v["target_price"] == 2.8
+    # A US$ peer: Palantir at US$3.51 (half): its market cap halves, its FY2024E P/S falls by 13,687 / 2,857 / 2.
+    half = engine.run({"palantir_price": 3.51}).valuation()
+    assert half["peer_average_ps"]["FY2024E"] == pytest.approx(PEER_AVG_FY24 - 13687 / 2857 / 2 / 6, rel=1e-12)
+
+
+def test_a_peer_sales_figure_moves_the_average():
+    r = engine.run({"ui_path_sales_FY2024E": 2902.0})  # twice the printed 1,451
+    avg = PEER_AVG_FY24 - 6883 / 1451 / 2 / 6
+    assert r.valuation()["peer_average_ps"]["FY2024E"] == pytest.approx(avg, rel=1e-12)
+    assert r.valuation()["target_price_unrounded"] == pytest.approx(1.4 * avg * 10393 / 6.75 * HKDUSD / 33282)
 
 
 def test_peer_usd_prices_match_the_printed_table(base):

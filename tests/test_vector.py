@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -16,26 +16,41 @@ from engine.simulate import SpecError, parse_spec, simulate
 from engine.vector import evaluate_many
 from stmodel.cli import app
 
-RANGES = {
+RANGES = {  # inside each driver's plausible range
     "smart_business_growth": (-0.5, 2.0),
     "smart_city_growth": (-0.5, 2.0),
     "smart_life_growth": (-0.5, 2.0),
     "smart_auto_growth": (-0.5, 3.0),
     "gross_margin": (0.2, 0.9),
-    "opex_ratio": (0.2, 2.0),
-    "dep_amort": (0.0, 3000.0),
-    "capex": (0.0, 6000.0),
-    "debtor_days": (50.0, 800.0),
-    "creditor_days": (50.0, 800.0),
-    "tax": (-300.0, 300.0),
+    "variable_opex_ratio": (0.05, 0.6),
+    "fixed_opex": (1000.0, 20000.0),
+    "depreciation_rate": (0.03, 0.5),
+    "capex_to_revenue": (0.0, 1.0),
+    "debtor_days": (50.0, 700.0),
+    "creditor_days": (50.0, 700.0),
+    "tax_rate": (-0.1, 0.4),
+    "cost_of_debt": (0.0, 0.15),
+    "cash_yield": (0.0, 0.08),
+    "other_current_assets_ratio": (0.0, 0.5),
+    "capital_issues": (-2000.0, 10000.0),
+    "min_cash": (0.0, 20000.0),  # high enough that the revolver draws in some sets
 }
-SINGLE = {"premium": (-0.5, 2.0), "usdcny": (5.5, 8.5), "last_price": (0.5, 6.0), "palantir_mkt_cap": (3000, 30000)}
+SINGLE = {
+    "premium": (-0.5, 2.0),
+    "usdcny": (5.5, 8.5),
+    "last_price": (0.5, 6.0),
+    "issue_price": (0.5, 6.0),
+    "palantir_price": (1.5, 30.0),
+    "cloudwalk_price": (4.0, 60.0),
+}
 OUTPUTS = (
     ("target_price", None),
     ("target_price_unrounded", None),
     ("net_profit", "2024F"),
     ("cash", "2024F"),
     ("total_assets", "2024F"),
+    ("revolver", "2024F"),
+    ("shares_out", "2024F"),
     ("rating", None),
 )
 
@@ -55,12 +70,12 @@ def driver_sets(draw, n):
     return sets
 
 
-@settings(max_examples=25, deadline=None)
-@given(driver_sets(8))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.large_base_example])
+@given(driver_sets(6))
 def test_vectorised_equals_scalar(sets):
     names = [k for k, v in sets[0].items() if not isinstance(v, str)]
     stacked: dict[str, np.ndarray | str] = {k: np.array([s[k] for s in sets]) for k in names}
-    stacked["cap_basis"] = "large"
+    stacked.update((k, v) for k, v in sets[0].items() if isinstance(v, str))  # cap_basis, basis, revolver
     many = evaluate_many(stacked, outputs=OUTPUTS, chunk=3)  # several chunks, a short last one
     for i, values in enumerate(sets):
         one = run_scalar(values)
@@ -69,6 +84,31 @@ def test_vectorised_equals_scalar(sets):
                 assert many[node][i] == one[node]
             else:
                 assert many[node][i] == pytest.approx(one[node], rel=1e-10, abs=1e-9), (node, i)
+
+
+def test_vectorised_equals_scalar_where_the_revolver_draws_and_where_it_is_off():
+    base = engine.base_values()
+    sets = [
+        {**base, **{f"min_cash_{c}": 12000.0 for c in ("2022F", "2023F", "2024F")}},  # draws from 2023F
+        {**base, "capital_issues_2023F": 5000.0, "issue_price": 2.5},
+        {**base, **{f"fixed_opex_{c}": 15000.0 for c in ("2022F", "2023F", "2024F")}, "revolver": "off"},
+    ]
+    for values in sets:
+        one = run_scalar(values)
+        many = evaluate_many(values, outputs=OUTPUTS)
+        for node in OUTPUTS:
+            got = many[node][0] if np.ndim(many[node]) else many[node]
+            assert got == (one[node] if node == ("rating", None) else pytest.approx(one[node], rel=1e-10)), node
+    # 2023F cash before the revolver: 9,579 printed, so 12,000 needs 2,421 drawn.
+    drawn = run_scalar(sets[0])
+    assert drawn[("revolver", "2022F")] == 0  # 13,618 printed is above 12,000
+    assert drawn[("revolver", "2023F")] == pytest.approx(12000 - 9579)
+    assert drawn[("cash", "2023F")] == pytest.approx(12000.0)
+    assert drawn[("cash", "2024F")] == pytest.approx(12000.0)
+    assert drawn[("revolver", "2024F")] > 0
+    # Off: cash goes negative and no revolver is drawn.
+    off = run_scalar(sets[2])
+    assert off[("cash", "2024F")] < 0 and off[("revolver", "2024F")] == 0
 
 
 def test_scalar_path_is_the_report():
@@ -192,3 +232,35 @@ def test_simulate_cli_json_histogram_and_workbook(tmp_path):
 def test_default_axes_hold_the_base_values():
     rows, cols = default_axes()
     assert 0.4 in rows.values and 6.75 in cols.values
+
+
+def test_the_default_spec_draws_peer_prices_spanning_the_old_market_cap_ranges():
+    from engine.simulate import load_spec
+
+    spec = {d.driver.name: d for d in load_spec()}
+    assert not any(name.endswith("_mkt_cap") for name in spec)
+    # (low, high) market caps in US$ m the spec used to draw, and the printed price and market cap.
+    ranges = {
+        "alinnovation": (1200, 2200, 24.1, 1703),
+        "cloudwalk": (1200, 2200, 15.48, 1684),
+        "deep_glint": (450, 850, 24.52, 644),
+        "arcsoft": (1000, 1800, 23.37, 1402),
+    }
+    for peer, (lo, hi, price, mkt_cap) in ranges.items():
+        d = spec[f"{peer}_price"]
+        assert d.dist == "uniform"
+        # price x shares is proportional to the price: the range scales by printed market cap / price.
+        assert d.params["low"] * mkt_cap / price == pytest.approx(lo, rel=1e-3)
+        assert d.params["high"] * mkt_cap / price == pytest.approx(hi, rel=1e-3)
+    for peer in ("palantir", "ui_path"):
+        d = spec[f"{peer}_price"]
+        assert d.params["mean"] == engine.drivers()[f"{peer}_price"].base
+        assert d.params["sd"] == pytest.approx(0.2 * d.params["mean"])
+
+
+def test_draws_are_clipped_inside_the_hard_bounds():
+    spec = parse_spec({"smart_auto_growth": {"dist": "uniform", "low": -3.0, "high": -2.0}})
+    x = spec[0].sample(np.random.default_rng(0), 100)
+    assert np.all(x > -1.0) and np.all(x < -0.999999)  # above -1, strictly
+    spec = parse_spec({"gross_margin": {"dist": "uniform", "low": 1.5, "high": 2.0}})
+    assert np.all(spec[0].sample(np.random.default_rng(0), 100) == 1.0)

@@ -62,15 +62,67 @@ def test_drivers_range_holds_every_driver(wb):
 def test_every_defined_name_is_valid_in_excel(wb):
     bad = {n: excel_name_problem(n) for n in wb.defined_names if excel_name_problem(n)}
     assert bad == {}
-    for name in (*OUTPUT_NAMES, "LastPrice", "Drivers", "MasterCheck"):
+    for name in (*OUTPUT_NAMES, "LastPrice", "Drivers", "MasterCheck", "ModelWarnings"):
         assert name in wb.defined_names
 
 
-def test_cap_basis_is_a_validated_choice(wb):
+def validation_of(ws, name: str):
+    row = make_layout().input_row(name).row
+    (dv,) = [dv for dv in ws.data_validations.dataValidation if str(dv.sqref) == f"B{row}:D{row}"]
+    return dv
+
+
+def test_choices_are_validated_lists(wb):
     ws = wb[ASSUMPTIONS]
-    cell = make_layout().input_cell("cap_basis")
-    rules = [dv for dv in ws.data_validations.dataValidation if cell in str(dv.sqref)]
-    assert rules and rules[0].type == "list" and rules[0].formula1 == '"large,small"'
+    for name, choices in {"cap_basis": "large,small", "basis": "printed,clean", "revolver": "on,off"}.items():
+        dv = validation_of(ws, name)
+        assert (dv.type, dv.formula1, dv.showErrorMessage) == ("list", f'"{choices}"', True), name
+
+
+def test_every_numeric_driver_accepts_only_its_hard_bounds(wb):
+    ws = wb[ASSUMPTIONS]
+    drivers = engine.drivers()
+    assert len(ws.data_validations.dataValidation) == len(drivers) + 1  # and the scenario selector
+    row = make_layout().input_row("smart_auto_growth_2024F").row  # above -1 (revenue gone), at most 10
+    dv = validation_of(ws, "smart_auto_growth_2024F")
+    assert (dv.type, dv.formula1) == ("custom", f"AND(ISNUMBER(B{row}),B{row}>-1,B{row}<=10)")
+    assert dv.showErrorMessage and dv.errorTitle == "smart_auto_growth_2024F"
+    row = make_layout().input_row("gross_margin_2023F").row  # at least -1, at most 1 (a margin above 100%)
+    dv = validation_of(ws, "gross_margin_2023F")
+    assert dv.formula1 == f"AND(ISNUMBER(B{row}),B{row}>=-1,B{row}<=1)"
+    for name, d in drivers.items():
+        if d.bounds is not None:
+            low, high = d.bounds
+            assert validation_of(ws, name).formula1.endswith(
+                f"{low:.15g},B{make_layout().input_row(name).row}<={high:.15g})"
+            )
+
+
+def test_plausible_ranges_sit_beside_the_numeric_drivers(wb):
+    ws = wb[ASSUMPTIONS]
+    assert [ws.cell(3, c).value for c in (5, 6, 7, 8)] == ["Live (used)", "Plausible low", "Plausible high", "Unit"]
+    for name, d in engine.drivers().items():
+        row = make_layout().input_row(name).row
+        got = [ws[f"F{row}"].value, ws[f"G{row}"].value]
+        assert got == (pytest.approx(list(d.plausible), rel=1e-14) if d.plausible else [None, None]), name
+
+
+def test_checks_expect_no_report_difference_in_a_forecast_year_on_the_clean_basis(wb):
+    ws = wb["Checks"]
+    checks = make_layout().checks
+    cash = checks.blocks["cash"]
+    assert ws[f"C{cash.recorded}"].value == -1363 and is_blue(ws[f"C{cash.recorded}"].font)  # 2021A, reported
+    assert ws[f"D{cash.recorded}"].value == 2726 and is_blue(ws[f"D{cash.recorded}"].font)  # 2022F
+    assert ws[f"C{cash.expected}"].value == f"=C{cash.recorded}"
+    assert ws[f"D{cash.expected}"].value == f'=IF(live_basis="clean",0,D{cash.recorded})'
+    assert ws[f"D{cash.passed}"].value == f"=ABS(D{cash.difference}-D{cash.expected})<=check_tolerance"
+    floor = checks.cash_floor
+    assert [ws[f"{c}{floor.passed}"].value for c in "BCDEF"] == [None, None, *(f"={c}{floor.value}>=0" for c in "DEF")]
+    master = ws[checks.master_cell].value
+    assert all(f"{c}{floor.passed}" in master for c in "DEF")
+    # the warnings are a note beside, never part of, the master check
+    assert ws[checks.warnings_cell].value.startswith("=IF(") and checks.warnings_cell not in master
+    assert all(f"B{row}" not in master.split('"All checks pass"')[0] for row in checks.warning_rows.values())
 
 
 def test_forecast_columns_hold_one_formula_per_row(wb):

@@ -13,6 +13,7 @@ TITLE = Font(name="Arial", size=14, bold=True, color="1F3864")
 SUBTITLE = Font(name="Arial", size=9, italic=True, color="595959")
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+WARNING_FILL = PatternFill("solid", fgColor="F8CBAD")  # a value outside its plausible range
 RIGHT = Alignment(horizontal="right")
 WRAP = Alignment(wrap_text=True, vertical="top")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
-from ..expr import INPUT, Drv, Expr, Ref, abs_
+from ..expr import INPUT, Const, Drv, Expr, Ref, abs_, if_
 
 HIST = ("2020A", "2021A")
 FCST = ("2022F", "2023F", "2024F")
@@ -45,6 +45,11 @@ def R(key: str) -> Ref:
 def D(name: str) -> Drv:
     """A per-year input: driver or fixed adjustment `<name>_<column>`."""
     return Drv(name)
+
+
+def A(name: str) -> Expr:
+    """A fixed report adjustment `<name>_<column>` (an erratum), zero on the clean basis."""
+    return if_(P("basis").eq("clean"), Const(0), D(name))
 
 
 def P(name: str) -> Drv:

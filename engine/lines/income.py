@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..expr import avg, if_, total
-from .base import IS, SEG, SEGMENTS, D, Line, R, both, growth, growth_abs, typed
+from .base import IS, SEG, SEGMENTS, A, D, Line, R, both, growth, growth_abs, typed
 
 INCOME_LINES: tuple[Line, ...] = (
     *(typed(key, label, "RMB m", R(key).prev + R(key).prev * D(f"{key}_growth"), SEG) for key, label in SEGMENTS),
@@ -14,14 +14,21 @@ INCOME_LINES: tuple[Line, ...] = (
         "other_opng",
         "Other Opng (Exp)/Inc",
         "RMB m",
-        -(R("revenue") * D("opex_ratio")) - R("dep_amort"),
+        -(D("fixed_opex") + R("revenue") * D("variable_opex_ratio")) - R("dep_amort"),
         IS,
-        meaning="Operating expenses: cash opex at opex_ratio of revenue, plus D&A",
+        meaning="Operating expenses: fixed opex plus variable_opex_ratio of revenue, plus D&A",
     ),
     both("operating_profit", "Operating Profit", "RMB m", R("gross_profit") + R("other_opng"), y2019=True),
     typed("other_non_opg", "Other Non Opg (Exp)/Inc", "RMB m", D("other_non_opg"), IS),
     typed("associates", "Associates & JV Inc", "RMB m", D("associates"), IS),
-    typed("net_interest", "Net Interest (Exp)/Inc", "RMB m", D("net_interest"), IS),
+    typed(
+        "net_interest",
+        "Net Interest (Exp)/Inc",
+        "RMB m",
+        D("cash_yield") * R("cash").prev - D("cost_of_debt") * (R("short_term_debt").prev + R("long_term_debt").prev),
+        IS,
+        meaning="Interest on opening balances: cash_yield on cash less cost_of_debt on ST and LT debt",
+    ),
     typed("dividend_income", "Dividend Income", "RMB m", D("dividend_income"), IS),
     typed("exceptional", "Exceptional Gain/(Loss)", "RMB m", D("exceptional"), IS),
     both(
@@ -37,7 +44,14 @@ INCOME_LINES: tuple[Line, ...] = (
             R("exceptional"),
         ),
     ),
-    typed("tax", "Tax", "RMB m", D("tax"), IS),
+    typed(
+        "tax",
+        "Tax",
+        "RMB m",
+        -(R("pbt") * D("tax_rate")),
+        IS,
+        meaning="Tax = -tax_rate x Pre-tax Profit: a charge on a profit, a credit on a loss (negative rate: a charge)",
+    ),
     typed("minority_interest", "Minority Interest", "RMB m", D("minority_interest"), IS),
     typed("preference_dividend", "Preference Dividend", "RMB m", D("preference_dividend"), IS),
     both(
@@ -51,13 +65,13 @@ INCOME_LINES: tuple[Line, ...] = (
         "net_profit_pre_ex",
         "Net Profit before Except.",
         "RMB m",
-        R("net_profit") - R("exceptional") + D("np_pre_ex_adjustment"),
+        R("net_profit") - R("exceptional") + A("np_pre_ex_adjustment"),
     ),
     both(
         "ebitda",
         "EBITDA",
         "RMB m",
-        R("operating_profit") + R("other_non_opg") + R("dep_amort") + D("ebitda_adjustment"),
+        R("operating_profit") + R("other_non_opg") + R("dep_amort") + A("ebitda_adjustment"),
         y2019=True,
     ),
     both("revenue_growth", "Revenue Gth (%)", "%", growth("revenue")),

@@ -17,8 +17,17 @@ VALUATION_LINES: tuple[Line, ...] = (
         "Shares for EPS (m)",
         "m shares",
         hist=P("shares_m"),
-        fcst=P("eps_shares_m"),
-        meaning="Issued shares for reported years; the count the report's forecast EPS implies after",
+        fcst=P("eps_shares_m") + R("shares_out") - P("shares_m"),
+        meaning="Issued shares for reported years; after, the count the report's forecast EPS implies plus shares"
+        " issued since",
+    ),
+    Line(
+        "shares_out",
+        "Shares outstanding (m)",
+        "m shares",
+        hist=P("shares_m"),
+        fcst=R("shares_out").prev + R("capital_issues") * hkd_per_rmb / P("issue_price"),
+        meaning="Issued shares, plus Capital Issues converted to HK$ and divided by issue_price",
     ),
     both("eps_rmb", "EPS (RMB)", "RMB", R("net_profit") / R("eps_shares")),
     both("eps_hkd", "EPS (HK$)", "HK$", R("eps_rmb") * hkd_per_rmb),
@@ -34,12 +43,12 @@ VALUATION_LINES: tuple[Line, ...] = (
         Ref("mkt_cap_usd_m", single=True) * P("ps_row_usdcny") / R("revenue"),
         meaning="Market cap over revenue at the USDCNY the printed row implies (see errata)",
     ),
-    both("bvps_hkd", "BV Per Share (HK$)", "HK$", R("equity") / P("shares_m") * hkd_per_rmb),
+    both("bvps_hkd", "BV Per Share (HK$)", "HK$", R("equity") / R("shares_out") * hkd_per_rmb),
     both(
         "net_div_yield",
         "Net Div Yield (%)",
         "%",
-        -R("dividend_paid") / P("shares_m") * hkd_per_rmb / P("last_price"),
+        -R("dividend_paid") / R("shares_out") * hkd_per_rmb / P("last_price"),
     ),
     both("pb_ratio", "P/Book Value (X)", "x", P("last_price") / R("bvps_hkd")),
     Line("earnings_rev", "Earnings Rev (%)", "text", hist=INPUT, fcst=INPUT, source=FV),
@@ -51,14 +60,29 @@ VALUATION_LINES: tuple[Line, ...] = (
 )
 
 
-def peer_lines(peers: list[tuple[str, str]], ps_columns: list[str], target_ps: str) -> tuple[Line, ...]:
-    """Peer P/S lines and their averages; `peers` is (key, currency driver or '') per company."""
+def peer_lines(
+    peers: list[tuple[str, str]], sales_columns: list[str], ps_columns: list[str], target_ps: str
+) -> tuple[Line, ...]:
+    """Peer lines (price, market cap, sales, P/S) and the P/S averages; `peers` is (key, currency driver
+    or '') per company. Market cap is price x shares, so a peer's price moves its P/S and the target."""
     out: list[Line] = []
     for key, fx in peers:
         price_usd = P(f"{key}_price") / P(fx) if fx else P(f"{key}_price")
+        out.append(Line(f"{key}_price_local", "Price (Local)", "local", value=P(f"{key}_price")))
         out.append(Line(f"{key}_price_usd", "Price (USD)", "US$", value=price_usd))
+        out.append(
+            Line(
+                f"{key}_mkt_cap_usd",
+                "Mkt cap (USD mn)",
+                "US$ m",
+                value=R(f"{key}_price_usd") * P(f"{key}_shares_m"),
+                meaning="Price in US$ times the shares in issue",
+            )
+        )
+        for col in sales_columns:
+            out.append(Line(f"{key}_sales_{col}", f"Sales {col}", "US$ m", value=P(f"{key}_sales_{col}")))
         for col in ps_columns:
-            ps = P(f"{key}_mkt_cap") / P(f"{key}_sales_{col}")
+            ps = R(f"{key}_mkt_cap_usd") / R(f"{key}_sales_{col}")
             out.append(Line(f"{key}_ps_{col}", f"P/S {col}", "x", value=ps))
     for col in ps_columns:
         out.append(
@@ -90,7 +114,8 @@ def peer_lines(peers: list[tuple[str, str]], ps_columns: list[str], target_ps: s
             "target_price_unrounded",
             "Target price, unrounded (HK$)",
             "HK$",
-            value=R("valuation_usd_m") * P("hkdusd") / P("shares_m"),
+            value=R("valuation_usd_m") * P("hkdusd") / Ref("shares_out", at=target_col),
+            meaning=f"Valuation in HK$ over the shares outstanding at the end of {target_col}",
         ),
         Line(
             "target_price",

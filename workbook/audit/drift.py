@@ -205,7 +205,7 @@ def structure(a: Auditor, tpl: Template) -> None:
                 VALIDATION_MISSING,
                 ident[0],
                 cell,
-                f"'{ident[1]}' ({ident[2]}) lost its list of allowed values ({choices}).",
+                f"'{ident[1]}' ({ident[2]}) lost its data validation ({choices}).",
             )
 
 

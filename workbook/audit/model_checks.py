@@ -9,8 +9,9 @@ from typing import Any
 import engine
 from engine.drivers import DriverError, ImplausibleResultError
 from engine.errata import load_errata
+from engine.lines import FCST
 
-from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, SCENARIOS, at, make_layout
+from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, LIVE_PREFIX, SCENARIOS, at, locate, make_layout
 from ..reader import Assumptions, ReadError, SheetIndex
 from .context import Auditor
 from .rules import (
@@ -138,13 +139,33 @@ def has_cached_values(a: Auditor) -> bool:
     return any(isinstance(c.value, bool) for row in a.values[CHECKS].iter_rows() for c in row)
 
 
+def basis_in_use(a: Auditor) -> str:
+    """The basis the file computed ("printed" or "clean"): the calculated Live value of the `basis` driver;
+    "printed" (the default) when the file does not say."""
+    dn = a.wb.defined_names.get(LIVE_PREFIX + "basis")
+    for sheet, cell in dn.destinations if dn is not None else ():
+        if sheet in a.values.sheetnames:
+            row, col = locate(cell)
+            value = a.values[sheet].cell(row, col).value
+            if isinstance(value, str) and value.strip().lower() == "clean":
+                return "clean"
+    return "printed"
+
+
 def known_differences(a: Auditor) -> None:
-    """Balance and cash-tie differences against the recorded errata amounts (not the file's own)."""
+    """Balance and cash-tie differences against the recorded errata amounts (not the file's own); on the
+    clean basis a forecast year has no report adjustment, so its recorded amount is 0."""
     errata = {e.id: e for e in load_errata()}
     bs, cf = a.indexes.get(BALANCE), a.indexes.get(CASH_FLOW)
     if not bs or not cf:
         return
     layout = make_layout()
+    clean = basis_in_use(a) == "clean"
+
+    def recorded_in(erratum: str, year: str) -> float:
+        if clean and year in FCST:
+            return 0.0
+        return (errata[erratum].amounts or {}).get(year, 0.0)
 
     def label(index: SheetIndex, key: str) -> str:
         return next(r.label for r in layout.rows_of(index.title) if r.key == key)
@@ -160,7 +181,7 @@ def known_differences(a: Auditor) -> None:
     for i, year in enumerate(years):
         ta, tl = value(bs, "total_assets", year), value(bs, "total_cap_liab", year)
         if ta is not None and tl is not None:
-            recorded = (errata["balance_sheet_rounding"].amounts or {}).get(year, 0.0)
+            recorded = recorded_in("balance_sheet_rounding", year)
             what = "balance sheet does not balance"
             _difference(a, bs, label(bs, "total_assets"), year, ta - tl, recorded, what, "balance_sheet_rounding")
         if i == 0:
@@ -168,7 +189,7 @@ def known_differences(a: Auditor) -> None:
         cash, prev = value(bs, "cash", year), value(bs, "cash", years[i - 1])
         chg = value(cf, "chg_in_cash", year)
         if cash is not None and prev is not None and chg is not None:
-            recorded = (errata["cash_flow_not_tied"].amounts or {}).get(year, 0.0)
+            recorded = recorded_in("cash_flow_not_tied", year)
             what = "cash flow does not tie to balance-sheet cash"
             _difference(a, bs, label(bs, "cash"), year, cash - prev - chg, recorded, what, "cash_flow_not_tied")
 

@@ -147,7 +147,10 @@ FORMULA_OUTSIDE_TEMPLATE = Rule(
     "a formula in a cell the model does not define (an analyst's addition): not checked against a definition",
 )
 VALIDATION_MISSING = Rule(
-    "validation-missing", WARNING, "a choice (`cap_basis`, the scenario selector) lost its list of allowed values"
+    "validation-missing",
+    WARNING,
+    "an input lost its data validation: a choice (`basis`, `revolver`, `cap_basis`, the scenario selector) its list "
+    "of allowed values, a numeric driver its hard bounds",
 )
 # ---- structure (drift.py)
 MISSING_LINE = Rule("missing-line", ERROR, "one of the model's lines (a row label) is gone: a deleted or renamed row")

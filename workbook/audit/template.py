@@ -12,7 +12,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from ..formulas import Token, cells_of, normal_tokens, normalised, scan
+from ..formulas import Token, cells_of, normal_tokens, normalised, relative_form, scan
 from ..layout import ENGINE, SIMULATION
 from ..reader import SheetIndex
 from ..styles import INPUT_FONT
@@ -36,7 +36,7 @@ class Template:
     numeric_inputs: frozenset[Identity]  # inputs that hold numbers
     lines: Mapping[str, frozenset[str]]  # sheet -> row labels that carry cells
     names: Mapping[str, NameTarget]  # defined name -> where it points
-    validations: Mapping[Identity, str]  # identity of a validated cell -> its list of choices
+    validations: Mapping[Identity, str]  # identity of a validated cell -> its rule (list of choices, bounds)
 
 
 def formula_text(c: Any) -> str | None:
@@ -139,18 +139,32 @@ def template() -> Template:
 
 
 def validations(wb: Any, indexes: dict[str, SheetIndex]) -> dict[Identity, str]:
-    """Identity of every cell under a list validation -> the list's formula."""
+    """Identity of every validated cell -> its rule: a list's formula ('"large,small"'), or for another
+    type the type and its formulas, references relative to the validated range's first cell
+    ('custom AND(ISNUMBER(R[0]C[0]),R[0]C[0]>-1,R[0]C[0]<=10)'), so a row inserted above moves nothing."""
     out = {}
     for ws in wb.worksheets:
         for dv in ws.data_validations.dataValidation:
-            for rng in str(dv.sqref).split():
+            ranges = str(dv.sqref).split()
+            for rng in ranges:
                 for t in scan("=" + rng):
                     if t.kind == "ref":
                         for c, r in cells_of(t, 1000):
                             ident = indexes[ws.title].identity(c, r)
                             if ident is not None:
-                                out[ident] = dv.formula1 or ""
+                                out[ident] = describe(dv, ranges[0])
     return out
+
+
+def describe(dv: Any, rng: str) -> str:
+    """A validation's rule in a few words (what `validations` compares); `rng` is its first range."""
+    if dv.type == "list":
+        return dv.formula1 or ""
+    anchor = rng.split(":")[0].replace("$", "")
+    if dv.type == "custom":  # one formula; operator and formula2 mean nothing (LibreOffice writes between, 0)
+        return f"custom {relative_form('=' + (dv.formula1 or ''), anchor).lstrip('=')}"
+    formulas = [relative_form("=" + f, anchor).lstrip("=") for f in (dv.formula1, dv.formula2) if f]
+    return " ".join(p for p in (dv.type or "any", dv.operator or "", *formulas) if p)
 
 
 def name_target(dn: Any, indexes: dict[str, SheetIndex]) -> NameTarget:

@@ -24,6 +24,8 @@ from .assumptions import (
     LIVE_PREFIX,
     MEANING_COL,
     NAME_COL,
+    PLAUSIBLE_HIGH_COL,
+    PLAUSIBLE_LOW_COL,
     SCENARIO_CELL,
     SCENARIO_LABEL,
     SCENARIO_NOTE_CELL,
@@ -101,6 +103,7 @@ from .pages import (
     CheckBlock,
     ChecksLayout,
     CoverLayout,
+    FloorCheck,
 )
 from .statements import CHART_ROWS, HEADER_LABEL, HOME_SHEET, MEMO, SEGMENT_CHART_GAP, STATEMENTS, YearRow
 from .valuation import (
@@ -164,6 +167,8 @@ __all__ = [
     "NOT_REFRESHED",
     "PEER_CHART_CELL",
     "PEER_COLUMNS",
+    "PLAUSIBLE_HIGH_COL",
+    "PLAUSIBLE_LOW_COL",
     "README_LABEL",
     "REFRESHED",
     "REFRESHED_CELL",
@@ -197,6 +202,7 @@ __all__ = [
     "CheckBlock",
     "ChecksLayout",
     "CoverLayout",
+    "FloorCheck",
     "FormulaContext",
     "InputRow",
     "Layout",

@@ -16,14 +16,17 @@ from engine.model import Model
 from .cells import ASSUMPTIONS, HEADER_ROW, at, fixed
 
 NAME_COL, VALUE_COL, BEAR_COL, BULL_COL, LIVE_COL = "A", "B", "C", "D", "E"
-UNIT_COL, MEANING_COL, SOURCE_COL = "F", "G", "H"
-DRIVERS_NAME_COL, DRIVERS_VALUE_COL = "J", "K"  # the Drivers range: name and live value, for the UDFs
+PLAUSIBLE_LOW_COL, PLAUSIBLE_HIGH_COL = "F", "G"  # a numeric driver's plausible range (Driver.plausible)
+UNIT_COL, MEANING_COL, SOURCE_COL = "H", "I", "J"
+DRIVERS_NAME_COL, DRIVERS_VALUE_COL = "L", "M"  # the Drivers range: name and live value, for the UDFs
 HEADERS = {
     NAME_COL: "Name",
     VALUE_COL: "Base",
     BEAR_COL: "Bear",
     BULL_COL: "Bull",
     LIVE_COL: "Live (used)",
+    PLAUSIBLE_LOW_COL: "Plausible low",
+    PLAUSIBLE_HIGH_COL: "Plausible high",
     UNIT_COL: "Unit",
     MEANING_COL: "Meaning",
     SOURCE_COL: "Source",
@@ -52,6 +55,7 @@ class InputRow:
     meaning: str
     source: str
     kind: str  # "driver", "adjustment", "implied 2019"
+    driver: Driver | None = None  # a driver's record: its hard bounds, plausible range, choices
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +63,7 @@ class InputsLayout:
     rows: tuple[InputRow, ...]
     headings: Mapping[str, int]  # kind -> the row of its heading, just above its first input
     drivers_range: str
+    driver_rows: tuple[int, int]  # first and last row of the drivers
 
 
 def place_inputs(model: Model) -> InputsLayout:
@@ -69,7 +74,7 @@ def place_inputs(model: Model) -> InputsLayout:
     row = FIRST_INPUT_ROW
     regs: dict[str, Driver] = drivers(model.report)
     for d in regs.values():
-        rows.append(InputRow(row, d.name, d.base, d.unit, d.meaning, d.source, "driver"))
+        rows.append(InputRow(row, d.name, d.base, d.unit, d.meaning, d.source, "driver", d))
         row += 1
     drivers_range = (
         f"{ASSUMPTIONS}!{fixed(at(DRIVERS_NAME_COL, FIRST_INPUT_ROW))}:{fixed(at(DRIVERS_VALUE_COL, row - 1))}"
@@ -81,17 +86,6 @@ def place_inputs(model: Model) -> InputsLayout:
             meaning = _ADJ_MEANING.get(name, name)
             rows.append(InputRow(row, full, model.fixed[full], "RMB m", meaning, "docs/errata.md", "adjustment"))
             row += 1
-    rows.append(
-        InputRow(
-            row,
-            "ps_row_usdcny",
-            model.fixed["ps_row_usdcny"],
-            "CNY per US$",
-            "USDCNY the printed P/S (X) row implies (stale rate)",
-            "docs/errata.md (ps_row_stale_fx)",
-            "adjustment",
-        )
-    )
     row += 3
     for key, (value, why) in model.report.implied_2019.items():
         label = f"2019 {model.lines[key].label}"
@@ -100,29 +94,25 @@ def place_inputs(model: Model) -> InputsLayout:
     headings: dict[str, int] = {}
     for i in rows:
         headings.setdefault(i.kind, i.row - 1)
-    return InputsLayout(tuple(rows), MappingProxyType(headings), drivers_range)
+    first, last = FIRST_INPUT_ROW, FIRST_INPUT_ROW + len(regs) - 1
+    return InputsLayout(tuple(rows), MappingProxyType(headings), drivers_range, (first, last))
 
 
 _ADJ_MEANING = {
     "ebitda_adjustment": "EBITDA not explained by Operating Profit + Other Non Opg + D&A",
     "np_pre_ex_adjustment": "Net Profit before Except. beyond Net Profit less exceptionals",
     "tax_timing": "Tax paid less the P&L tax",
-    "assoc_cf": "Cash flow: Assoc. & JV Inc/(loss) (report amount)",
-    "disposal_loss": "Cash flow: (Pft)/ Loss on disposal of FAs (report amount)",
-    "other_operating_cf": "Cash flow: Other Operating CF (report amount)",
-    "other_invt": "Cash flow: Other Invt.(net) (report amount)",
-    "invt_in_assoc_cf": "Cash flow: Invt in Assoc. & JV (report amount)",
-    "div_from_assoc": "Cash flow: Div from Assoc & JV (report amount)",
-    "other_investing_cf": "Cash flow: Other Investing CF (report amount)",
-    "other_financing_cf": "Cash flow: Other Financing CF (report amount)",
-    "currency_adj": "Cash flow: Currency Adjustments (report amount)",
+    "assoc_cf_unreversed": "Associates' profit the report's cash flow leaves unreversed",
     "wc_unlinked": "Chg in Wkg.Cap. beyond the balance-sheet change",
     "debt_unlinked": "Chg in Gross Debt beyond the balance-sheet change",
-    "cash_unreconciled": "Change in Cash & ST Invt not explained by Chg in Cash",
-    "nfa_other": "Net Fixed Assets movement beyond capex less D&A",
-    "equity_other": "Equity movement beyond Net Profit and Capital Issues",
+    "opening_balance_difference": (
+        "The last reported balance sheet's rounding gap, taken into equity (kept on the clean basis)"
+    ),
+    "nfa_other": "Net Fixed Assets movement beyond capex, D&A and disposals",
+    "invt_in_associates_other": "Invt in Associates & JVs movement beyond profit share, dividends and investment",
+    "other_lt_assets_other": "Other LT Assets movement beyond the investing cash flows and associates",
+    "other_lt_liab_other": "Other LT Liabilities movement beyond Other Financing CF",
     "mi_other": "Minority Interests movement beyond the P&L share",
-    "invt_in_associates": "Invt in Associates & JVs (report balance, memo)",
-    "other_lt_assets": "Other LT Assets (report balance)",
-    "other_lt_liab": "Other LT Liabilities (report balance)",
+    "equity_other": "Equity movement beyond Net Profit, Capital Issues, Other Operating CF and currency",
+    "cash_unreconciled": "Change in Cash & ST Invt not explained by Chg in Cash",
 }

@@ -44,6 +44,7 @@ class Layout:
     input_headings: Mapping[str, int]  # input kind -> row of its heading on the Assumptions sheet
     singles: Mapping[str, tuple[str, str]]  # label cells of single lines
     drivers_range: str
+    driver_rows: tuple[int, int]  # first and last row of the drivers on the Assumptions sheet
     valuation: ValuationLayout
     cover: CoverLayout
     checks: ChecksLayout
@@ -144,6 +145,7 @@ def make_layout(model: Model | None = None) -> Layout:
         input_headings=inputs.headings,
         singles=MappingProxyType(singles),
         drivers_range=inputs.drivers_range,
+        driver_rows=inputs.driver_rows,
         valuation=valuation,
         cover=cover,
         checks=place_checks(),

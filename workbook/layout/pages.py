@@ -66,7 +66,8 @@ CHECKS_VALUE_COL = "B"  # the tolerance, the single-value engine checks, the mas
 TOLERANCE_ROW = FIRST_ROW
 TOLERANCE_CELL = at(CHECKS_VALUE_COL, TOLERANCE_ROW)
 CHECK_BLOCKS = ("balance", "segments", "cash")
-CHECK_BLOCK_ROWS = 5  # title, difference, recorded, pass, then a blank row
+CHECK_BLOCK_ROWS = 6  # title, difference, recorded, expected, pass, then a blank row
+CASH_FLOOR_ROWS = 4  # title, Cash & ST Invt, pass, then a blank row
 # Lines whose Engine values the Checks sheet compares with the native formulas, live.
 ENGINE_CHECKED = (
     "revenue",
@@ -82,11 +83,14 @@ ENGINE_CHECKED = (
     "chg_in_cash",
 )
 ENGINE_CHECKED_SINGLE = ("target_price_unrounded", "target_price", "upside", "valuation_usd_m", "rating")
+# Warnings: shown on the Checks sheet below the master check, never rolled into it (engine Result.warnings()).
+WARNINGS = ("plausible", "opex_leverage")
 
 
 @dataclass(frozen=True)
 class CheckBlock:
-    """A model check: a title row, then its difference, the recorded amount and pass, one row each."""
+    """A model check: a title row, then its difference, the amount the errata record, the amount expected
+    on the basis in use (the recorded one, or 0 for a forecast year on the clean basis) and pass."""
 
     row: int
 
@@ -99,20 +103,47 @@ class CheckBlock:
         return self.row + 2
 
     @property
-    def passed(self) -> int:
+    def expected(self) -> int:
         return self.row + 3
+
+    @property
+    def passed(self) -> int:
+        return self.row + 4
+
+
+@dataclass(frozen=True)
+class FloorCheck:
+    """Cash not negative: a title row, the balance, and pass (forecast years)."""
+
+    row: int
+
+    @property
+    def value(self) -> int:
+        return self.row + 1
+
+    @property
+    def passed(self) -> int:
+        return self.row + 2
 
 
 @dataclass(frozen=True, eq=False)
 class ChecksLayout:
     blocks: Mapping[str, CheckBlock]
+    cash_floor: FloorCheck
     engine_row: int  # the heading of the engine checks
     engine_rows: Mapping[str, int]  # line key -> row (lines by year, then single values in column B)
     master_row: int
+    warnings_row: int  # the heading of the warnings (not part of the master check)
+    warning_rows: Mapping[str, int]  # warning id -> row (a count in column B)
 
     @property
     def master_cell(self) -> str:
         return at(CHECKS_VALUE_COL, self.master_row)
+
+    @property
+    def warnings_cell(self) -> str:
+        """The warnings' summary (a text), on the heading row."""
+        return at(CHECKS_VALUE_COL, self.warnings_row)
 
 
 def place_checks() -> ChecksLayout:
@@ -121,11 +152,23 @@ def place_checks() -> ChecksLayout:
     for name in CHECK_BLOCKS:
         blocks[name] = CheckBlock(row)
         row += CHECK_BLOCK_ROWS
+    cash_floor = FloorCheck(row)
+    row += CASH_FLOOR_ROWS
     engine_row = row
     keys = (*ENGINE_CHECKED, *ENGINE_CHECKED_SINGLE)
     engine_rows = {key: engine_row + 1 + i for i, key in enumerate(keys)}
     master_row = engine_row + len(keys) + 2
-    return ChecksLayout(MappingProxyType(blocks), engine_row, MappingProxyType(engine_rows), master_row)
+    warnings_row = master_row + 2
+    warning_rows = {key: warnings_row + 1 + i for i, key in enumerate(WARNINGS)}
+    return ChecksLayout(
+        MappingProxyType(blocks),
+        cash_floor,
+        engine_row,
+        MappingProxyType(engine_rows),
+        master_row,
+        warnings_row,
+        MappingProxyType(warning_rows),
+    )
 
 
 # ------------------------------------------------------------------ Sources

@@ -11,7 +11,7 @@ from engine.lines import YEARS
 from engine.model import Model
 from engine.tables import table_rows
 
-from .cells import BALANCE, CASH_FLOW, FIRST_ROW, INCOME, SEGMENTS, VALUATION, YEAR_COLUMN, at
+from .cells import BALANCE, CASH_FLOW, FIRST_ROW, INCOME, SEGMENTS, YEAR_COLUMN, at
 
 # Statement sheets and the report table each one shows.
 STATEMENTS = (
@@ -23,7 +23,13 @@ STATEMENTS = (
 # Lines shown on several statement sheets live where most formulas read them.
 HOME_SHEET = {"revenue": INCOME}
 # Lines that no report table prints, shown as memo rows.
-MEMO = {"capital_employed": BALANCE, "eps_shares": VALUATION}
+MEMO = {
+    "capital_employed": BALANCE,
+    "term_debt": BALANCE,
+    "revolver": BALANCE,
+    "cash_before_revolver": CASH_FLOW,
+    "chg_term_debt": CASH_FLOW,
+}  # the Valuation sheet places its own (shares_out, eps_shares)
 HEADER_LABEL = "FY Dec"  # column A of the year header
 MEMO_LABEL = "Memo"
 SEGMENT_CHART_GAP = 3  # rows between the last segment line and the top of the segment chart

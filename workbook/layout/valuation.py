@@ -97,8 +97,9 @@ def place_valuation(
     row = FIRST_ROW
     rows.append(YearRow(VALUATION, row, PER_SHARE_HEADING, None, False))
     row += 1
-    place_home(model, homes, rows, VALUATION, row, "eps_shares")
-    row += 1
+    for key in ("shares_out", "eps_shares"):
+        place_home(model, homes, rows, VALUATION, row, key)
+        row += 1
     for r in table_rows(model, "Forecasts and Valuation"):
         if r.key is not None and (r.key, YEARS[0]) not in homes:
             place_home(model, homes, rows, VALUATION, row, r.key)
@@ -127,8 +128,15 @@ def _peers(model: Model, homes: Homes, heading_row: int) -> PeerTable:
     rows = {key: header_row + 1 + i for i, key in enumerate(keys)}
     table = PeerTable(heading_row, header_row, peer_headers(model), MappingProxyType(rows), header_row + 1 + len(keys))
     ps = {c: table.column(f"P/S {c}") for c in model.report.peers_meta["ps_columns"]}
+    meta = model.report.peers_meta
     for key, row in rows.items():
-        homes[(f"{key}_price_usd", None)] = (VALUATION, at(table.column("Price (USD)"), row))
+        for line, header in (
+            (f"{key}_price_local", "Price (Local)"),
+            (f"{key}_price_usd", "Price (USD)"),
+            (f"{key}_mkt_cap_usd", "Mkt cap (USD mn)"),
+            *((f"{key}_sales_{c}", f"Sales {c}") for c in meta["sales_columns"]),
+        ):
+            homes[(line, None)] = (VALUATION, at(table.column(header), row))
         for c, col in ps.items():
             homes[(f"{key}_ps_{c}", None)] = (VALUATION, at(col, row))
     for c, col in ps.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from engine.scenarios import load_scenarios
@@ -23,6 +24,8 @@ from ..layout import (
     LIVE_PREFIX,
     MEANING_COL,
     NAME_COL,
+    PLAUSIBLE_HIGH_COL,
+    PLAUSIBLE_LOW_COL,
     SCENARIO_CELL,
     SCENARIO_LABEL,
     SCENARIO_NOTE_CELL,
@@ -40,14 +43,17 @@ from ..layout import (
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from engine.drivers import Driver
+
     from ..build import Builder
 
 HEADINGS = {
     "driver": "Drivers",
-    "adjustment": "Fixed report adjustments (not drivers; see docs/errata.md)",
+    "adjustment": "Fixed report adjustments (not drivers; zero on the clean basis, see docs/errata.md)",
     "implied 2019": "2019 figures implied from the report's 2020A ratios",
 }
 WIDTHS = {NAME_COL: 30, VALUE_COL: 12, BEAR_COL: 12, BULL_COL: 12, LIVE_COL: 12, UNIT_COL: 12}
+WIDTHS |= {PLAUSIBLE_LOW_COL: 13, PLAUSIBLE_HIGH_COL: 13}
 WIDTHS |= {MEANING_COL: 56, SOURCE_COL: 56, DRIVERS_NAME_COL: 26, DRIVERS_VALUE_COL: 12}
 
 
@@ -81,11 +87,10 @@ def assumptions(b: Builder) -> None:
     for i in lay.inputs:
         _input(b, ws, i, overrides)
     b.name("Drivers", lay.drivers_range)
-    choices = DataValidation(type="list", formula1='"large,small"', allow_blank=True)
-    choices.error, choices.errorTitle = "Choose large or small", "cap_basis"
-    ws.add_data_validation(choices)
-    row = lay.input_row("cap_basis").row
-    choices.add(f"{at(VALUE_COL, row)}:{at(BULL_COL, row)}")
+    for i in lay.inputs:
+        if i.driver is not None:
+            ws.add_data_validation(validation(i.driver, i.row))
+    _flag_implausible(ws, *lay.driver_rows)
     for col, width in WIDTHS.items():
         ws.column_dimensions[col].width = width
     b.finish_sheet(ws, SOURCE_COL, freeze=INPUTS_FREEZE, width_a=WIDTHS[NAME_COL])
@@ -102,6 +107,7 @@ def _selector(b: Builder, ws: Worksheet) -> None:
     b.name("scenario", absolute(ASSUMPTIONS, SCENARIO_CELL))
     pick = DataValidation(type="list", formula1=f'"{",".join(SCENARIOS)}"', allow_blank=False)
     pick.error, pick.errorTitle = f"Choose {SCENARIOS[0]}, {SCENARIOS[1]} or {SCENARIOS[2]}", "scenario"
+    pick.showErrorMessage = True
     ws.add_data_validation(pick)
     pick.add(SCENARIO_CELL)
 
@@ -138,7 +144,54 @@ def _input(b: Builder, ws: Worksheet, i: InputRow, overrides: dict[str, dict[str
             c.number_format = "0.0000"
         elif isinstance(i.value, float) and not i.value.is_integer():
             c.number_format = "#,##0.0000;(#,##0.0000)"
+    plausible = i.driver.plausible if i.driver is not None else None
+    if plausible is not None:
+        for col, bound in zip((PLAUSIBLE_LOW_COL, PLAUSIBLE_HIGH_COL), plausible, strict=True):
+            c = ws[at(col, i.row)]
+            c.value, c.font = bound, st.SUBTITLE
+            c.number_format = (
+                "0.0000" if i.unit == "fraction" else st.number_format(i.unit, 0 if bound.is_integer() else 2)
+            )
     ws[at(UNIT_COL, i.row)] = i.unit
     ws[at(MEANING_COL, i.row)] = i.meaning
     ws[at(SOURCE_COL, i.row)] = i.source
     b.name(i.name, b.layout.absolute_input(i.name))
+
+
+def _flag_implausible(ws: Worksheet, first: int, last: int) -> None:
+    """Live values outside their plausible range are shaded (the Checks sheet counts them)."""
+    live, low, high = (f"${col}{first}" for col in (LIVE_COL, PLAUSIBLE_LOW_COL, PLAUSIBLE_HIGH_COL))
+    rule = FormulaRule(formula=[f"AND(ISNUMBER({low}),OR({live}<{low},{live}>{high}))"], fill=st.WARNING_FILL)
+    ws.conditional_formatting.add(f"{at(LIVE_COL, first)}:{at(LIVE_COL, last)}", rule)
+
+
+def _number(x: float) -> str:
+    """A bound as a formula literal: 0.5, -1, 1000000 (no exponent below 1e15)."""
+    return f"{x:.15g}"
+
+
+def validation(d: Driver, row: int) -> DataValidation:
+    """A driver's Base, Bear and Bull cells accept only what `Driver.check` accepts: one of its choices,
+    or a number within its hard bounds (a strict lower bound where the driver has one)."""
+    cells = f"{at(VALUE_COL, row)}:{at(BULL_COL, row)}"
+    if d.choices:
+        dv = DataValidation(type="list", formula1='"' + ",".join(d.choices) + '"', allow_blank=True)
+        dv.error = f"Choose {', '.join(d.choices[:-1])} or {d.choices[-1]}"
+        dv.prompt = dv.error
+    else:
+        low, high = d.bounds or (0.0, 0.0)
+        strict = (d.above is not None and d.above == low) or (d.positive and low == 0.0)
+        first = at(VALUE_COL, row)
+        dv = DataValidation(
+            type="custom",
+            formula1=f"AND(ISNUMBER({first}),{first}{'>' if strict else '>='}{_number(low)},{first}<={_number(high)})",
+            allow_blank=True,
+        )
+        above = f"above {low:g}" if strict else f"at least {low:g}"
+        dv.error = f"{d.name}: expected a number ({d.unit}) {above} and at most {high:g}"
+        plausible = f"; plausible {d.plausible[0]:.4g} to {d.plausible[1]:.4g}" if d.plausible else ""
+        dv.prompt = f"{above} to {high:g} {d.unit}{plausible}"
+    dv.errorTitle = dv.promptTitle = d.name[:32]  # Excel's limit for both titles
+    dv.showErrorMessage = dv.showInputMessage = True
+    dv.add(cells)
+    return dv

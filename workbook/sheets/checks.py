@@ -1,5 +1,7 @@
-"""The Checks sheet: the model's own checks (balance, segments, cash), each against the amount the
-errata record, the engine against the native formulas, and the master check the Cover shows."""
+"""The Checks sheet: the model's own checks (balance, segments, cash tie, cash not negative), each against
+the amount the errata record (0 for a forecast year on the clean basis), the engine against the native
+formulas, the master check the Cover shows, and below it the warnings (drivers outside their plausible
+range, operating costs growing faster than gross profit) that never fail the master check."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine.errata import Erratum, load_errata
+from engine.lines import FCST, YEARS
 from engine.lines import SEGMENTS as SEGMENT_LINES
-from engine.lines import YEARS
 
 from .. import styles as st
 from ..layout import (
+    ASSUMPTIONS,
     CHECKS,
     CHECKS_VALUE_COL,
     ENGINE,
@@ -19,10 +22,15 @@ from ..layout import (
     ENGINE_CHECKED_SINGLE,
     LABEL_COL,
     LAST_YEAR_COL,
+    LIVE_COL,
+    PLAUSIBLE_HIGH_COL,
+    PLAUSIBLE_LOW_COL,
     TOLERANCE_CELL,
     YEAR_COLUMN,
+    FormulaContext,
     absolute,
     at,
+    fixed,
     row_of,
 )
 
@@ -35,13 +43,18 @@ CHECK_TOLERANCE = 0.001  # RMB m: a check passes when it is this close to the re
 def checks(b: Builder) -> None:
     ws = b.ws(CHECKS)
     lay = b.layout
-    b.title(ws, "Checks", "Each check passes when the difference equals the amount recorded in docs/errata.md")
+    b.title(
+        ws,
+        "Checks",
+        "Each check passes when the difference equals the amount recorded in docs/errata.md "
+        "(on the clean basis, 0 in every forecast year)",
+    )
     b.year_header(ws)
     ws[at(LABEL_COL, row_of(TOLERANCE_CELL))] = "Tolerance (RMB m)"
     tol = ws[TOLERANCE_CELL]
     tol.value, tol.font, tol.fill = CHECK_TOLERANCE, st.INPUT_FONT, st.INPUT_FILL
     b.name("check_tolerance", absolute(CHECKS, TOLERANCE_CELL))
-    passes = _model_checks(b) + _engine_checks(b)
+    passes = _model_checks(b) + _cash_floor(b) + _engine_checks(b)
     master = lay.checks.master_cell
     ws[at(LABEL_COL, lay.checks.master_row)] = "Master check"
     ws[at(LABEL_COL, lay.checks.master_row)].font = st.BOLD
@@ -50,6 +63,7 @@ def checks(b: Builder) -> None:
     ws[master] = f'=IF(AND({cells}),"All checks pass","Failing: "&{failing})'
     ws[master].font = st.BOLD
     b.name("MasterCheck", absolute(CHECKS, master))
+    _warnings(b)
     b.finish_sheet(ws, LAST_YEAR_COL, width_a=64)
 
 
@@ -87,6 +101,7 @@ def _model_checks(b: Builder) -> list[tuple[str, str]]:
             errata["cash_flow_not_tied"],
         ),
     }
+    basis = FormulaContext(lay, CHECKS).name("basis")
     passes: list[tuple[str, str]] = []
     for name, block in lay.checks.blocks.items():
         title, make, erratum = specs[name]
@@ -94,20 +109,25 @@ def _model_checks(b: Builder) -> list[tuple[str, str]]:
         ws[at(LABEL_COL, block.row)].font = st.BOLD
         ws[at(LABEL_COL, block.difference)] = "  difference"
         ws[at(LABEL_COL, block.recorded)] = f"  recorded ({erratum.id})" if erratum else "  recorded"
+        ws[at(LABEL_COL, block.expected)] = "  expected on the basis in use"
         ws[at(LABEL_COL, block.passed)] = "  pass"
         for y in YEARS:
             formula = make(y)
             if formula is None:
                 continue
             col = YEAR_COLUMN[y]
-            difference, recorded, passed = (at(col, r) for r in (block.difference, block.recorded, block.passed))
+            rows = (block.difference, block.recorded, block.expected, block.passed)
+            difference, recorded, expected, passed = (at(col, r) for r in rows)
             ws[difference] = formula
             ws[difference].number_format = st.number_format("RMB m", 0)
             c = ws[recorded]
             c.value = (erratum.amounts or {}).get(y, 0.0) if erratum else 0.0
             c.font, c.fill = st.INPUT_FONT, st.INPUT_FILL
             c.number_format = st.number_format("RMB m", 0)
-            ws[passed] = f"=ABS({difference}-{recorded})<=check_tolerance"
+            # a forecast year's recorded amount is the report's adjustment: none on the clean basis
+            ws[expected] = f'=IF({basis}="clean",0,{recorded})' if y in FCST else f"={recorded}"
+            ws[expected].font, ws[expected].number_format = st.FORMULA_FONT, st.number_format("RMB m", 0)
+            ws[passed] = f"=ABS({difference}-{expected})<=check_tolerance"
             passes.append((passed, f"{title.split(' (')[0]} {y}"))
     return passes
 
@@ -140,3 +160,56 @@ def _engine_checks(b: Builder) -> list[tuple[str, str]]:
         ws[cell] = f"=IF(ISBLANK({eng}),TRUE,{test})"
         passes.append((cell, f"Engine {label}"))
     return passes
+
+
+def _cash_floor(b: Builder) -> list[tuple[str, str]]:
+    """Cash & ST Invt not negative in each forecast year: the revolver keeps it at or above min_cash,
+    so this fails only with the revolver switched off."""
+    ws = b.ws(CHECKS)
+    lay = b.layout
+    floor = lay.checks.cash_floor
+    title = "Cash not negative"
+    ws[at(LABEL_COL, floor.row)] = f"{title} (Cash & ST Invt >= 0; can fail only with the revolver off)"
+    ws[at(LABEL_COL, floor.row)].font = st.BOLD
+    ws[at(LABEL_COL, floor.value)] = f"  {b.model.lines['cash'].label}"
+    ws[at(LABEL_COL, floor.passed)] = "  pass"
+    passes: list[tuple[str, str]] = []
+    for y in FCST:
+        col = YEAR_COLUMN[y]
+        value, passed = at(col, floor.value), at(col, floor.passed)
+        b.write_link(ws, value, "cash", y)
+        ws[passed] = f"={value}>=0"
+        passes.append((passed, f"{title} {y}"))
+    return passes
+
+
+def _warnings(b: Builder) -> None:
+    """What an analyst should look at but the model still computes: a visible note, not a failed check."""
+    ws = b.ws(CHECKS)
+    lay = b.layout
+    ctx = FormulaContext(lay, CHECKS)
+    rows = lay.checks.warning_rows
+    ws[at(LABEL_COL, lay.checks.warnings_row)] = "Warnings (not part of the master check)"
+    ws[at(LABEL_COL, lay.checks.warnings_row)].font = st.BOLD
+    first, last = lay.driver_rows
+
+    def column(col: str) -> str:
+        return f"{ASSUMPTIONS}!{fixed(at(col, first))}:{fixed(at(col, last))}"
+
+    live, low, high = column(LIVE_COL), column(PLAUSIBLE_LOW_COL), column(PLAUSIBLE_HIGH_COL)
+    plausible, leverage = (at(CHECKS_VALUE_COL, rows[k]) for k in ("plausible", "opex_leverage"))
+    ws[at(LABEL_COL, rows["plausible"])] = "  drivers outside their plausible range (Assumptions, columns F:G)"
+    ws[plausible] = f"=SUMPRODUCT(ISNUMBER({low})*(({live}<{low})+({live}>{high})))"
+    ws[at(LABEL_COL, rows["opex_leverage"])] = "  years with variable_opex_ratio at or above gross_margin"
+    years = [y for y in FCST if lay.is_driver(f"variable_opex_ratio_{y}") and lay.is_driver(f"gross_margin_{y}")]
+    terms = [f"({ctx.name(f'variable_opex_ratio_{y}')}>={ctx.name(f'gross_margin_{y}')})" for y in years]
+    ws[leverage] = "=" + ("+".join(terms) or "0")
+    for cell in (plausible, leverage):
+        ws[cell].font, ws[cell].number_format = st.FORMULA_FONT, "0"
+    note = ws[lay.checks.warnings_cell]
+    note.value = (
+        f'=IF({plausible}+{leverage}=0,"No warnings",{plausible}&" driver(s) outside plausible range; "'
+        f'&{leverage}&" year(s) opex ratio >= gross margin")'
+    )
+    note.font = st.BOLD
+    b.name("ModelWarnings", absolute(CHECKS, lay.checks.warnings_cell))

@@ -49,7 +49,7 @@ def _heading(ws: Worksheet, row: int, text: str) -> None:
 
 
 def peer_table(b: Builder, ws: Worksheet) -> None:
-    """Peers' prices, market caps and sales (links to their inputs) and P/S multiples (formulas), then the average."""
+    """Peers' prices and sales (links to their inputs), market caps and P/S multiples (formulas), then the average."""
     table = b.layout.valuation.peers
     meta = b.model.report.peers_meta
     _heading(ws, table.heading_row, "Valuation & Peers comparison (US$ m; prices in local currency)")
@@ -57,19 +57,16 @@ def peer_table(b: Builder, ws: Worksheet) -> None:
         c = ws[at(table.column(header), table.header_row)]
         c.value = header
         c.font, c.fill, c.alignment = st.BOLD, st.HEADER_FILL, st.WRAP
+    ws.row_dimensions[table.header_row].height = 27  # two lines: "Mkt cap (USD mn)", "Sales FY2021A"
     for peer in b.model.report.peers:
         r = table.rows[peer.key]
         ws[at(table.column("Company"), r)] = peer.name
         ws[at(table.column("Ticker"), r)] = peer.ticker
-        links = {"Price (Local)": (f"{peer.key}_price", 2), "Mkt cap (USD mn)": (f"{peer.key}_mkt_cap", 0)}
-        links |= {f"Sales {c}": (f"{peer.key}_sales_{c}", 0) for c in meta["sales_columns"]}
-        for header, (name, decimals) in links.items():
-            c = ws[at(table.column(header), r)]
-            c.value = f"={name}"
-            c.font, c.number_format = st.LINK_FONT, st.number_format("US$ m", decimals)
-        price = f"{peer.key}_price_usd"
-        b.write_home(ws, b.home_cell(price), price, None)
-        ws[b.home_cell(price)].number_format = st.number_format("US$", 2)
+        lines = {f"{peer.key}_price_local": 2, f"{peer.key}_price_usd": 2, f"{peer.key}_mkt_cap_usd": 0}
+        lines |= {f"{peer.key}_sales_{c}": 0 for c in meta["sales_columns"]}
+        for key, decimals in lines.items():
+            b.write_home(ws, b.home_cell(key), key, None)
+            ws[b.home_cell(key)].number_format = st.number_format("US$ m", decimals)
         for c in meta["ps_columns"]:
             key = f"{peer.key}_ps_{c}"
             b.write_home(ws, b.home_cell(key), key, None)
