@@ -4,6 +4,7 @@
 >>> result = engine.run({"premium": 0.5})
 >>> result.target_price
 >>> result.frame("Income Statement")        # a pandas DataFrame
+>>> engine.run(model_file="mymodel.toml")   # an analyst's drivers and actuals (engine.ModelFile)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from .drivers import Driver, DriverError, base_values, drivers, resolve
 from .errata import Erratum, load_errata, render_markdown
 from .model import Model, compile_model, evaluate
+from .model_file import ModelFile, ModelFileError
 from .report import ReportData, ReportDataError, load_report
 from .result import Result, run
 from .tables import PEERS_TITLE, TABLE_TITLES
@@ -29,6 +31,8 @@ __all__ = [
     "DriverError",
     "Erratum",
     "Model",
+    "ModelFile",
+    "ModelFileError",
     "ReportData",
     "ReportDataError",
     "Result",

@@ -72,14 +72,13 @@ class Printed:
         """Revenue as the model computes it: the sum of the printed segments."""
         return sum(self.seg(label, col) for _, label in SEGMENTS)
 
-    def pre_tax_profit(self, col: str) -> float:
-        """Pre-tax Profit as the model computes it: the sum of its printed lines (the printed
-        subtotal is rounded on its own and is one unit off in 2023F)."""
+    def taxable_profit(self, col: str) -> float:
+        """Pre-tax Profit less the associates' share (taxed already), as the model computes it: the sum
+        of its printed lines (the printed subtotal is rounded on its own and is one unit off in 2023F)."""
         rows = (
             "Gross Profit",
             "Other Opng (Exp)/Inc",
             "Other Non Opg (Exp)/Inc",
-            "Associates & JV Inc",
             "Net Interest (Exp)/Inc",
             "Dividend Income",
             "Exceptional Gain/(Loss)",
@@ -127,7 +126,7 @@ def _prev(col: str) -> str:
 # How a forecast driver's base is implied (`implied` of engine/data/drivers.toml): one function per
 # kind, each the inverse of its line's definition applied to the printed figures of one column.
 SOURCE = "implied from the report's forecast tables (engine/calibration.py)"
-DENOMINATORS = ("revenue", "cost_of_sales", "pre_tax_profit")
+DENOMINATORS = ("revenue", "cost_of_sales", "taxable_profit")
 TABLE_KINDS: dict[str, tuple[str, ...]] = {  # kind -> its keys besides `kind` (`sign` may be left out)
     "growth": ("table", "row"),
     "ratio": ("numerator", "denominator"),
@@ -145,7 +144,7 @@ def _denominator(p: Printed, spec: Mapping[str, Any], col: str) -> float:
     d = spec["denominator"]
     if isinstance(d, Mapping):  # a cell, `lag = 1` for the opening balance
         return _cell(p, d, _prev(col) if d.get("lag", 0) == 1 else col)
-    return {"revenue": p.revenue, "cost_of_sales": lambda c: -p.cogs(c), "pre_tax_profit": p.pre_tax_profit}[d](col)
+    return {"revenue": p.revenue, "cost_of_sales": lambda c: -p.cogs(c), "taxable_profit": p.taxable_profit}[d](col)
 
 
 def _growth(p: Printed, spec: Mapping[str, Any], col: str) -> float:
@@ -193,8 +192,10 @@ def table_spec_problem(spec: Mapping[str, Any]) -> str | None:
 
 
 def _opex(p: Printed, col: str) -> float:
-    """Operating expenses excluding D&A, as a positive amount."""
-    return -p.IS("Other Opng (Exp)/Inc", col) - p.CF("Dep. & Amort.", col)
+    """Cash operating expenses, as a positive amount: Other Opng less the non-cash charges the cash flow
+    adds back (D&A, the loss on disposals, Other Operating CF)."""
+    non_cash = sum(p.CF(row, col) for row in ("Dep. & Amort.", "(Pft)/ Loss on disposal of FAs", "Other Operating CF"))
+    return -p.IS("Other Opng (Exp)/Inc", col) - non_cash
 
 
 # The operating-leverage split (docs/model.md): the report's last two forecast years, after 2022's

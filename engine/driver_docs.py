@@ -22,7 +22,11 @@ from .report import ReportData, ReportDataError, load_report
 START, END = "<!-- drivers:start -->", "<!-- drivers:end -->"
 LINES_START, LINES_END = "<!-- lines:start -->", "<!-- lines:end -->"
 MODEL_MD = Path(__file__).resolve().parents[1] / "docs" / "model.md"
-_DENOMINATORS = {"revenue": "revenue", "cost_of_sales": "cost of sales", "pre_tax_profit": "Pre-tax Profit"}
+_DENOMINATORS = {
+    "revenue": "revenue",
+    "cost_of_sales": "cost of sales",
+    "taxable_profit": "Pre-tax Profit less associates",
+}
 
 
 def _cell(c: Mapping[str, Any], first: bool = True) -> str:

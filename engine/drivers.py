@@ -87,7 +87,7 @@ class Driver:
         if low <= value <= high:
             return None
         hint = ""
-        if self.unit == "fraction" and low <= value / 100 <= high:
+        if self.unit == "fraction" and value > high and low <= value / 100 <= high:
             hint = f"; did you mean {value / 100:g}?"
         return f"{self.name}={value:g} is outside its plausible range {low:g} to {high:g} ({self.unit}){hint}"
 

@@ -8,7 +8,7 @@ never enter this path; `engine/tables.py` builds them from a finished result.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
 
@@ -29,8 +29,26 @@ class Model:
     report: ReportData
     lines: Mapping[str, Line]  # read-only views: the compiled model is cached and shared
     fixed: Mapping[str, float]  # adjustments, by `<name>_<column>`
-    typed: Mapping[Node, float | str]  # reported figures typed into INPUT cells
+    typed: Mapping[Node, float | str]  # reported figures typed into INPUT cells, and actuals
     steps: tuple[tuple[Node, Compiled], ...]
+    actuals: Mapping[Node, float] = field(default_factory=lambda: MappingProxyType({}))  # entered over the report
+
+    @property
+    def actual_columns(self) -> tuple[str, ...]:
+        """The forecast columns that hold an actual, in column order: they are actual years now."""
+        return tuple(c for c in FCST if any(col == c for _, col in self.actuals))
+
+    def column_label(self, column: str) -> str:
+        """How a column is headed: `2022F` becomes `2022A` once an actual of 2022 is entered. The column's
+        name (and the names of its drivers, `smart_auto_growth_2022F`) does not change."""
+        return column[:-1] + "A" if column in self.actual_columns else column
+
+    def column_named(self, label: str) -> str:
+        """The column a heading names: `2022A` is the column 2022F once it holds an actual."""
+        for column in COLUMNS:
+            if label in (column, self.column_label(column)):
+                return column
+        return label
 
 
 def all_lines(report: ReportData) -> tuple[Line, ...]:
@@ -84,8 +102,21 @@ def _order(defs: dict[Node, Expr]) -> list[Node]:
 
 
 @cache
-def compile_model(report: ReportData | None = None) -> Model:
-    report = report or load_report()
+def compile_model(report: ReportData | None = None, actuals: tuple[tuple[Node, float], ...] = ()) -> Model:
+    """The model of the report's data; `actuals` ((line, column), value) are reported figures that take
+    the place of those cells' definitions: a forecast column's actual makes that year an actual year
+    (later years grow from it), a reported column's restates the printed figure."""
+    base = _compile_report(report or load_report())
+    if not actuals:
+        return base
+    given = dict(actuals)
+    steps = tuple((node, fn) for node, fn in base.steps if node not in given)
+    typed = MappingProxyType({**base.typed, **given})
+    return Model(base.report, base.lines, base.fixed, typed, steps, MappingProxyType(given))
+
+
+@cache
+def _compile_report(report: ReportData) -> Model:
     lines = all_lines(report)
     defs = _definitions(lines)
     # Keyed by Node like every (line, column) of the model, though a typed figure always has a column.

@@ -221,8 +221,8 @@ def parse_report(raw: dict[str, Any], path: Path) -> ReportData:
 MAX_TOML = 10 * 1024 * 1024  # bytes: the packaged data files are a few tens of KB
 
 
-def load_toml(path: Path) -> dict[str, Any]:
-    """A TOML file as a dict; anything else (a directory, a device, a binary or huge file) is one line."""
+def read_toml_text(path: Path) -> str:
+    """A TOML file's text; anything else (a directory, a device, a binary or huge file) is one line."""
     path = Path(path)
     try:
         st = path.stat()
@@ -239,11 +239,18 @@ def load_toml(path: Path) -> dict[str, Any]:
     except OSError as e:
         raise ReportDataError(f"{path}: cannot read ({e.strerror or e})") from None
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        return data.decode("utf-8-sig")  # a byte-order mark, as some editors on Windows write, is dropped
     except UnicodeDecodeError:
         raise ReportDataError(f"{path}: not a TOML file (not UTF-8 text)") from None
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as a dict (see `read_toml_text` for what is refused)."""
+    text = read_toml_text(path)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ReportDataError(f"{path.name}: not valid TOML: {e}") from None
+        raise ReportDataError(f"{Path(path).name}: not valid TOML: {e}") from None
 
 
 def load_report(path: Path | None = None) -> ReportData:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .actuals import restatements
+from .calibration import ASSET_ROWS, LIABILITY_ROWS, Printed
 from .drivers import DriverValue, ImplausibleResultError, base_values, resolve, warnings
 from .expr import Env
-from .lines import FCST
+from .lines import FCST, HIST, YEARS
 from .model import Model, compile_model, evaluate
+from .model_file import ModelFile
+from .model_file import load as load_model_file
 from .tables import PEERS_TITLE, TABLE_TITLES, display, peers_dict, table_dict, table_frame
 
 
@@ -23,12 +28,20 @@ class Result:
     env: Env
 
     def value(self, key: str, column: str | None = None) -> float | str | None:
-        """One line's value as the report prints it (percent lines x 100)."""
+        """One line's value as the report prints it (percent lines x 100); `column` as named (2022F)
+        or as headed (2022A once it holds actuals)."""
+        column = self.model.column_named(column) if column else column
         return display(self.model, key, self.env.get((key, column)))
 
     def raw(self, key: str, column: str | None = None) -> Any:
         """One line's value as the model holds it (percent lines as fractions)."""
+        column = self.model.column_named(column) if column else column
         return self.env[(key, column)]
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Each column's name and its heading (`2022F` -> `2022A` once it holds actuals)."""
+        return {c: self.model.column_label(c) for c in YEARS}
 
     @property
     def target_price(self) -> float:
@@ -66,11 +79,45 @@ class Result:
         """What an analyst should look at: drivers outside their plausible range, and negative cash
         (possible only with the revolver off)."""
         out = warnings(self.drivers, self.model.report)
+        out += restatements(self.model, self.model.actuals.items())
+        out += self._balance_warnings()
         for col in FCST:
+            label = self.model.column_label(col)
             cash = float(np.min(np.asarray(self.raw("cash", col), dtype=float)))
             if cash < -1e-6:
-                out.append(f"Cash & ST Invt {col} is negative ({cash:,.0f} RMB m): the revolver is off")
+                out.append(f"Cash & ST Invt {label} is negative ({cash:,.0f} RMB m): the revolver is off")
+            for key in NON_NEGATIVE:
+                value = float(np.min(np.asarray(self.raw(key, col), dtype=float)))
+                if value < -1e-6:
+                    line = self.model.lines[key].label
+                    out.append(f"{line} {label} is negative ({value:,.0f} RMB m): more leaves it than it holds")
+            rate = self.drivers.get(f"tax_rate_{col}")
+            taxable = float(np.asarray(self.raw("pbt", col) - self.raw("associates", col)).flat[0])
+            if isinstance(rate, float) and rate < 0 and taxable > 0:
+                out.append(f"tax_rate_{col}={rate:g} on a profit ({taxable:,.0f} RMB m) makes the tax a credit")
         return out
+
+    def _balance_warnings(self) -> list[str]:
+        """Actuals are never plugged: from the first year that holds one, a balance sheet that does not
+        balance (beyond the report's own rounding in its reported years) is said, with its gap."""
+        if not self.model.actuals:
+            return []
+        printed = Printed(self.model.report)
+        first = min(YEARS.index(c) for _, c in self.model.actuals if c is not None)
+        gaps = []
+        for col in YEARS[first:]:
+            difference = float(np.asarray(self.raw("total_assets", col) - self.raw("total_cap_liab", col)).flat[0])
+            expected = printed.sum_bs(ASSET_ROWS, col) - printed.sum_bs(LIABILITY_ROWS, col) if col in HIST else 0.0
+            if abs(difference - expected) > 1e-6:
+                gaps.append(f"{self.model.column_label(col)} {difference:,.1f}")
+        if not gaps:
+            return []
+        lines = self.model.lines
+        given = [f"{k} {c[:4]}" for k, c in self.model.actuals if c and lines[k].source == "Balance Sheet"]
+        return [
+            "Balance sheet does not balance (Total Assets - Total Cap. & Liab., RMB m): "
+            f"{', '.join(gaps)}; the balance-sheet actuals given: {', '.join(given) or 'none'}"
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {"valuation": self.valuation(), "tables": self.tables()}
@@ -80,18 +127,27 @@ def run(
     overrides: Mapping[str, object] | Iterable[tuple[str, object]] | None = None,
     model: Model | None = None,
     basis: str | None = None,
+    model_file: str | Path | ModelFile | None = None,
 ) -> Result:
     """Run the model on the base case with `overrides` (driver name or group -> value); `basis="clean"`
-    sets every fixed report adjustment to zero (the `basis` driver). Raises DriverError for a bad
-    value, and ImplausibleResultError when the values give no usable result."""
+    sets every fixed report adjustment to zero (the `basis` driver); `model_file` (a path or a
+    ModelFile) brings an analyst's drivers and actuals, `overrides` apply on top of it. Raises
+    DriverError for a bad value, and ImplausibleResultError when the values give no usable result."""
+    items: list[tuple[str, object]] = []
+    if model_file is not None:
+        mf = load_model_file(model_file)
+        model = mf.compiled(model.report if model else None)
+        items += mf.overrides()
     model = model or compile_model()
-    items = list(overrides.items() if isinstance(overrides, Mapping) else overrides or [])
+    items += list(overrides.items() if isinstance(overrides, Mapping) else overrides or [])
     if basis is not None:
         items.append(("basis", basis))
     values = resolve(items, model.report)
     return Result(model, values, checked_evaluation(values, model))
 
 
+# Balances that hold something: below zero they are a warning (cash has its own, with the revolver).
+NON_NEGATIVE = ("nfa", "invt_in_associates", "other_lt_assets", "other_lt_liab", "inventory", "debtors", "creditors")
 # The results that leave the engine as numbers (`Result.valuation`): always finite.
 VALUATION_LINES = ("target_multiple", "valuation_usd_m", "target_price_unrounded", "target_price", "upside")
 # Ratio lines: over a zero (or vanishing) balance they are blank, as #DIV/0! is in Excel, and
@@ -115,12 +171,18 @@ def checked_evaluation(
     culprits = alone or changed
     named = ", ".join(f"{n}={values[n]:g}" if isinstance(values[n], float) else f"{n}={values[n]!r}" for n in culprits)
     raise ImplausibleResultError(
-        f"{named or 'the base case'}: {problem}; every result must be a finite number", tuple(culprits)
+        f"{named or 'the base case'}: {problem}; every result must be a finite number, every share count positive",
+        tuple(culprits),
     )
 
 
 def _problem(env: Env, model: Model) -> str | None:
-    """The first result that is not a finite number where one must be (the valuation first), or None."""
+    """The first result that is not a finite number where one must be (the valuation first), or a share
+    count that is not positive (a buy-back of more than there is), or None."""
+    for col in FCST:
+        shares = np.asarray(env[("shares_out", col)], dtype=float)
+        if np.any(shares <= 0):
+            return f"shares outstanding {model.column_label(col)} is not positive ({float(np.min(shares)):,.0f} m)"
     for key in VALUATION_LINES:
         if not np.all(np.isfinite(np.asarray(env[(key, None)], dtype=float))):
             return f"{key} is not a finite number"

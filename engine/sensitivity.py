@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .drivers import DriverError, ImplausibleResultError, base_values, expand, parse_number, resolve
+from .model import Model
 from .vector import evaluate_many
 
 MAX_VALUES = 200  # per axis: a grid is at most 200 x 200 target prices
@@ -66,15 +67,22 @@ def parse_axis(text: str, overrides: Mapping[str, Any] | None = None) -> Axis:
     return Axis(name, tuple(values))
 
 
-def grid(rows: Axis, cols: Axis, overrides: Mapping[str, Any] | None = None, key: str = "target_price") -> np.ndarray:
-    """`key` (target price by default) for every (row value, column value) pair."""
+def grid(
+    rows: Axis,
+    cols: Axis,
+    overrides: Mapping[str, Any] | None = None,
+    key: str = "target_price",
+    model: Model | None = None,
+) -> np.ndarray:
+    """`key` (target price by default) for every (row value, column value) pair; `model` is the compiled
+    model to run (one with an analyst's actuals), the report's by default."""
     current = resolve(overrides or {})
     values: dict[str, Any] = dict(current)
     r, c = np.meshgrid(np.array(rows.values), np.array(cols.values), indexing="ij")
     for axis, mesh in ((rows, r), (cols, c)):
         for d in expand(axis.driver):
             values[d.name] = mesh.ravel()
-    out = evaluate_many(values, outputs=((key, None),))[(key, None)].reshape(r.shape)
+    out = evaluate_many(values, outputs=((key, None),), model=model)[(key, None)].reshape(r.shape)
     bad = np.argwhere(~np.isfinite(np.asarray(out, dtype=float)))
     if len(bad):
         i, j = bad[0]

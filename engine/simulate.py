@@ -16,7 +16,7 @@ import numpy as np
 
 from .drivers import Driver, DriverError, base_values, expand
 from .errors import StmodelError
-from .model import compile_model
+from .model import Model, compile_model
 from .report import DATA_DIR, ReportDataError, load_toml
 from .vector import CHUNK, evaluate_many
 
@@ -146,8 +146,10 @@ def simulate(
     spec: list[Distribution] | None = None,
     overrides: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
+    model: Model | None = None,
 ) -> Simulation:
-    """`n` model runs with drivers drawn from `spec`; reproducible for a given seed."""
+    """`n` model runs with drivers drawn from `spec`; reproducible for a given seed. `model` is the
+    compiled model to run (one with an analyst's actuals, `ModelFile.compiled()`); the report's by default."""
     if not 1 <= n <= MAX_SCENARIOS:
         raise SpecError(f"-n must be from 1 to {MAX_SCENARIOS:,}, got {n:,}")
     if seed < 0:
@@ -155,7 +157,7 @@ def simulate(
     from .drivers import resolve
 
     spec = load_spec() if spec is None else spec
-    model = compile_model()
+    model = model or compile_model()
     fixed = dict(resolve(overrides or {}))
     streams = np.random.SeedSequence(seed).spawn(math.ceil(n / CHUNK))
     tp = np.empty(n)

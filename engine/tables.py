@@ -94,7 +94,7 @@ def table_dict(model: Model, env: Env, title: str) -> dict[str, dict[str, float 
         for col in printed.columns:
             v = display(model, row.key, env.get((row.key, col)))
             if v is not None:
-                cells[col] = v
+                cells[model.column_label(col)] = v
         out[row.label] = cells
     return out
 
@@ -126,6 +126,6 @@ def table_frame(model: Model, env: Env, title: str) -> pd.DataFrame:
         return pd.DataFrame.from_dict(peers_dict(model, env), orient="index")
     printed = model.report.table(title)
     data = table_dict(model, env, title)
-    frame = pd.DataFrame.from_dict(data, orient="index", columns=list(printed.columns))
+    frame = pd.DataFrame.from_dict(data, orient="index", columns=[model.column_label(c) for c in printed.columns])
     frame.index.name = title
     return frame

@@ -15,7 +15,7 @@ import re
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, overload
 
 import typer
 from rich.console import Console
@@ -63,10 +63,10 @@ class StmodelGroup(TyperGroup):
             fail(message(e))
         except typer.BadParameter as e:
             unreadable = _UNREADABLE.search(e.message)
-            if unreadable is None:
-                raise
-            # typer checks that a path given is readable and answers with a usage box; bad files are one line.
-            fail(f"{unreadable.group(1)}: permission denied (the file is not readable)")
+            # typer answers a bad option value (or an unreadable path) with a usage box; bad input is one line.
+            if unreadable is not None:
+                fail(f"{unreadable.group(1)}: permission denied (the file is not readable)")
+            fail(" ".join(e.format_message().replace("Value error, ", "").split()))
         except MemoryError:
             fail("out of memory: the input asks for more than this machine can hold (see the command's --help)")
         except OSError as e:  # a full disk or a closed pipe under the output, a file that vanished meanwhile
@@ -131,6 +131,15 @@ ScenarioOption = Annotated[
         "--scenario", help="Start from a named scenario: base, bear or bull (illustrative; --set applies after)."
     ),
 ]
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        metavar="FILE",
+        help="Your model file (TOML, `stmodel init` writes one): its drivers and reported actuals over the "
+        "report; --set and --scenario apply on top of it.",
+    ),
+]
 BasisOption = Annotated[
     Basis | None,
     typer.Option(
@@ -183,17 +192,36 @@ def overrides_from(
     return pairs
 
 
-def run_with(sets: list[str] | None, scenario: str | None = None, basis: Basis | None = None) -> engine.Result:
-    """The model on the overrides; its warnings (drivers outside their plausible range, negative cash)
-    go to stderr, one line each, and do not change the exit code."""
-    result = engine.run(overrides_from(sets, scenario, basis))
-    warn(result.warnings())
+@overload
+def load_model_file(path: Path) -> engine.ModelFile: ...
+@overload
+def load_model_file(path: None) -> None: ...
+def load_model_file(path: Path | None) -> engine.ModelFile | None:
+    """The model file given with --model (None without it); raises ModelFileError, one line, on a bad one."""
+    if path is None:
+        return None
+    if not path.exists() and not path.is_symlink():
+        fail(f"{path}: file not found (stmodel init -o {path} writes a model file)")
+    return engine.ModelFile.load(path)
+
+
+def run_with(
+    sets: list[str] | None,
+    scenario: str | None = None,
+    basis: Basis | None = None,
+    model_file: engine.ModelFile | None = None,
+) -> engine.Result:
+    """The model on the overrides (over the model file's drivers and actuals, when one is given); its
+    warnings (drivers outside their plausible range, negative cash, restated printed figures, a balance
+    sheet of actuals that does not balance) go to stderr, one line each, and do not change the exit code."""
+    result = engine.run(overrides_from(sets, scenario, basis), model_file=model_file)
+    warn([*(model_file.warnings if model_file else []), *result.warnings()])
     return result
 
 
 def warn(lines: list[str]) -> None:
-    """Warnings on stderr, one line each: the command still succeeds."""
-    for line in lines:
+    """Warnings on stderr, one line each (each once): the command still succeeds."""
+    for line in dict.fromkeys(lines):
         typer.echo(f"warning: {line}", err=True)
 
 

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from . import addin_commands, model_commands, scenario_commands, workbook_commands
+from . import actuals_commands, addin_commands, model_commands, scenario_commands, workbook_commands
 from .app import app
 
 # The commands, in the order `stmodel --help` lists them.
@@ -21,6 +21,9 @@ for command in (
     model_commands.drivers,
     model_commands.errata,
     model_commands.reconcile,
+    actuals_commands.init,
+    actuals_commands.lines,
+    actuals_commands.variance,
     workbook_commands.build,
     workbook_commands.recalc,
     workbook_commands.audit,
@@ -34,6 +37,7 @@ for command in (
 addin_app = typer.Typer(help="The SenseTime Excel add-in (.xlam).", no_args_is_help=True)
 addin_app.command("build")(addin_commands.addin_build)
 app.add_typer(addin_app, name="addin")
+app.add_typer(actuals_commands.actuals_app, name="actuals")
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -10,20 +10,23 @@ from rich import box
 from rich.table import Table
 
 import engine
-from engine.drivers import KINDS
+from engine.drivers import KINDS, expand
 
 from .app import (
     BasisOption,
     Format,
     FormatOption,
+    ModelOption,
     OverwriteOption,
     ScenarioOption,
     SetOption,
     fail,
     fmt_number,
     json_text,
+    load_model_file,
     out,
     run_with,
+    warn,
     write_atomic,
 )
 
@@ -40,13 +43,15 @@ def value(
     format: FormatOption = Format.table,
     scenario: ScenarioOption = None,
     basis: BasisOption = None,
+    model: ModelOption = None,
 ) -> None:
-    """Target price, rating and the report's tables for the base case or your overrides.
+    """Target price, rating and the report's tables for the base case, your model file or your overrides.
 
     A value outside its driver's plausible range, or cash below zero, prints a warning on stderr
-    (exit code 0); a value outside its hard bounds is an error (exit code 2).
+    (exit code 0); a value outside its hard bounds is an error (exit code 2). With --model, a year
+    holding actuals is headed 2022A and its lines take the reported figures (docs/actuals.md).
     """
-    result = run_with(sets, scenario, basis)
+    result = run_with(sets, scenario, basis, load_model_file(model))
     if format is Format.json:
         typer.echo(json_text(result.to_json()))
         return
@@ -74,12 +79,19 @@ def value(
         table = Table(title=title)
         table.add_column("")
         for c in columns:
-            table.add_column(c, justify="right")
+            table.add_column(result.model.column_label(c) if title != engine.PEERS_TITLE else c, justify="right")
         for label, cells in rows.items():
             if title == engine.PEERS_TITLE:
                 table.add_row(label, *(fmt_number(cells.get(c), 2) for c in columns))
             else:
-                table.add_row(label, *(fmt_number(cells.get(c), _decimals(result, title, label, c)) for c in columns))
+                # the cells are keyed as headed (2022A once it holds actuals), the decimals by the column's name
+                table.add_row(
+                    label,
+                    *(
+                        fmt_number(cells.get(result.model.column_label(c)), _decimals(result, title, label, c))
+                        for c in columns
+                    ),
+                )
         out.print(table)
 
 
@@ -106,28 +118,49 @@ def driver_record(d: engine.Driver) -> dict[str, object]:
 def drivers(
     format: FormatOption = Format.table,
     kind: Annotated[str | None, typer.Option(help=f"Only this kind: {', '.join(KINDS[:-1])} or {KINDS[-1]}.")] = None,
+    model: ModelOption = None,
 ) -> None:
     """Every driver: name, unit, base value and meaning; --format json adds year, hard bounds, plausible
     range, kind, source and the lines it posts to.
 
     Base values are the same on either basis (they are implied from the printed figures), so this
-    command takes no --basis.
+    command takes no --basis. With --model, a "model" column (json: "value" and "set") gives each
+    driver's value in your model file, blank where the file leaves it at the base value.
     """
     items = [d for d in engine.drivers().values() if kind is None or d.kind == kind]
     if kind is not None and not items:
         fail(f"--kind {kind!r}: expected {', '.join(KINDS[:-1])} or {KINDS[-1]}")
+    mf = load_model_file(model)
+    if mf is not None:
+        warn(mf.warnings)
+        values = dict(engine.resolve(mf.overrides()))
+        given = {d.name for name in mf.drivers for d in expand(name)}
     if format is Format.json:
-        typer.echo(json_text([driver_record(d) for d in items]))
+        records = [driver_record(d) for d in items]
+        if mf is not None:
+            for record in records:
+                record["value"] = values[str(record["name"])]
+                record["set"] = record["name"] in given
+        typer.echo(json_text(records))
         return
     # Fits 80 columns: names in full, no vertical rules, the meaning wrapped in what is left.
     table = Table(title=f"Drivers ({len(items)})", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("name", no_wrap=True)
-    table.add_column("unit", max_width=11)
+    if mf is None:
+        table.add_column("unit", max_width=11)
     table.add_column("base", justify="right", no_wrap=True)
+    if mf is not None:  # the file's values in place of the unit, so that the meaning keeps its room
+        table.add_column("model", justify="right", no_wrap=True)
+        table.caption = f"model: the value {mf.where} sets (blank: the base value); units: --format json"
     table.add_column("meaning", ratio=1, min_width=20)
     for d in items:
         base = d.base if isinstance(d.base, str) else f"{d.base:.4g}"
-        table.add_row(d.name, d.unit, base, d.meaning)
+        if mf is None:
+            table.add_row(d.name, d.unit, base, d.meaning)
+            continue
+        mine = values[d.name]
+        shown = "" if d.name not in given else mine if isinstance(mine, str) else f"{mine:.4g}"
+        table.add_row(d.name, base, shown, d.meaning)
     out.print(table)
 
 
@@ -148,13 +181,29 @@ def errata(
     typer.echo(f"wrote {output}", err=True)
 
 
-def reconcile(format: FormatOption = Format.table, show_all: bool = typer.Option(False, "--all")) -> None:
+def reconcile(
+    format: FormatOption = Format.table,
+    show_all: bool = typer.Option(False, "--all"),
+    model: ModelOption = None,
+) -> None:
     """Count the report's printed cells the model reproduces (within one unit of the last digit).
 
     Always on the printed basis (no --basis): the cells compared are the report's, and the clean
     basis sets aside, on purpose, the adjustments that carry the report's own inconsistencies.
+    Always the report's model, too: with --model the file is checked but its drivers and actuals are
+    not used (a note on stderr says so); `stmodel variance --model FILE` compares actuals with the report.
     """
     from engine.reconcile import check_cells, check_peers
+
+    mf = load_model_file(model)
+    if mf is not None:
+        warn(mf.warnings)
+        typer.echo(
+            f"note: reconcile compares the report's printed cells with the report's model; the drivers and"
+            f" actuals of {mf.where} are not used (stmodel variance --model {mf.where} compares its actuals"
+            " with the report)",
+            err=True,
+        )
 
     cells = check_cells()
     peers = check_peers()
@@ -177,6 +226,6 @@ def reconcile(format: FormatOption = Format.table, show_all: bool = typer.Option
         table.add_column(col)
     for c in cells + peers:
         if show_all or not c.ok:
-            model = c.model if isinstance(c.model, str) else f"{c.model:,.4f}"
-            table.add_row(c.table, c.label, c.column, f"{c.printed:,}", model, str(c.line))
+            figure = c.model if isinstance(c.model, str) else f"{c.model:,.4f}"
+            table.add_row(c.table, c.label, c.column, f"{c.printed:,}", figure, str(c.line))
     out.print(table)

@@ -16,10 +16,12 @@ from .app import (
     BasisOption,
     Format,
     FormatOption,
+    ModelOption,
     OverwriteOption,
     ScenarioOption,
     SetOption,
     json_text,
+    load_model_file,
     out,
     overrides_from,
     warn,
@@ -33,18 +35,20 @@ def sensitivity(
     scenario: ScenarioOption = None,
     format: FormatOption = Format.table,
     basis: BasisOption = None,
+    model: ModelOption = None,
 ) -> None:
     """Target-price grid (HK$, rounded) over two drivers; each axis must contain the current value.
 
-    The fixed drivers (--set, --scenario, --basis) outside their plausible range print a warning on stderr.
+    The fixed drivers (--model, --set, --scenario, --basis) outside their plausible range print a warning
+    on stderr. With --model the grid runs on the file's drivers and actuals (later years grow from them).
     """
-    from engine.drivers import warnings
     from engine.sensitivity import grid, parse_axis
 
-    overrides = dict(overrides_from(sets, scenario, basis))
-    warn(warnings(engine.resolve(overrides)))
+    mf = load_model_file(model)
+    overrides = dict([*(mf.overrides() if mf else []), *overrides_from(sets, scenario, basis)])
+    warn([*(mf.warnings if mf else []), *engine.run(overrides, model=mf.compiled() if mf else None).warnings()])
     row_axis, col_axis = parse_axis(rows, overrides), parse_axis(cols, overrides)
-    table = grid(row_axis, col_axis, overrides)
+    table = grid(row_axis, col_axis, overrides, model=mf.compiled() if mf else None)
     if format is Format.json:
         payload = {
             "rows": {"driver": row_axis.driver, "values": list(row_axis.values)},
@@ -81,8 +85,12 @@ def simulate(
         Path | None, typer.Option("--workbook", help="Write the summary into this model workbook (Simulation sheet).")
     ] = None,
     overwrite: OverwriteOption = False,
+    model: ModelOption = None,
 ) -> None:
-    """Monte Carlo: percentiles of the target price and the probability of each rating."""
+    """Monte Carlo: percentiles of the target price and the probability of each rating.
+
+    With --model the scenarios start from the file's drivers and actuals (the spec's drivers are drawn over them).
+    """
     from rich.progress import Progress
 
     from engine.files import check_target
@@ -96,15 +104,18 @@ def simulate(
         from workbook.audit import check_model_file
 
         check_model_file(workbook)
-    overrides = dict(overrides_from(sets, scenario, basis))
-    warn(engine.run(overrides).warnings())  # the fixed drivers give a usable result before any scenario is drawn
+    mf = load_model_file(model)
+    compiled = mf.compiled() if mf else None
+    overrides = dict([*(mf.overrides() if mf else []), *overrides_from(sets, scenario, basis)])
+    # the fixed drivers give a usable result before any scenario is drawn
+    warn([*(mf.warnings if mf else []), *engine.run(overrides, model=compiled).warnings()])
     distributions = load_spec(spec)
     if n >= 200_000:
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("simulating", total=n)
-            result = run_simulation(n, seed, distributions, overrides, lambda k: bar.advance(task, k))
+            result = run_simulation(n, seed, distributions, overrides, lambda k: bar.advance(task, k), model=compiled)
     else:
-        result = run_simulation(n, seed, distributions, overrides)
+        result = run_simulation(n, seed, distributions, overrides, model=compiled)
     summary = result.summary()
     if histogram is not None:
         from workbook.charts import write_histogram

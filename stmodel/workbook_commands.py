@@ -12,7 +12,20 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import Basis, BasisOption, Format, FormatOption, OverwriteOption, fail, out
+import engine
+
+from .app import (
+    Basis,
+    BasisOption,
+    Format,
+    FormatOption,
+    ModelOption,
+    OverwriteOption,
+    fail,
+    load_model_file,
+    out,
+    warn,
+)
 
 
 def build(
@@ -21,19 +34,25 @@ def build(
     ),
     overwrite: OverwriteOption = False,
     basis: BasisOption = None,
+    model: ModelOption = None,
 ) -> None:
     """Write the model workbook (.xlsx): live native formulas from the engine's line definitions.
 
     The same model gives the same bytes (timestamps fixed: SOURCE_DATE_EPOCH, else the report's date).
     --basis clean types "clean" into the workbook's `basis` input (Assumptions), which an analyst can switch back.
+    --model writes your model file into the workbook: its drivers into Assumptions, its actuals into the
+    Actuals sheet (years with actuals headed 2022A), and a Variance sheet (docs/actuals.md).
     """
     from engine.files import check_target
     from workbook.build import build_timestamp, build_workbook, save_atomic
 
     if output.suffix.lower() != ".xlsx":
         fail(f"{output}: expected a .xlsx file name")
-    check_target(output, overwrite=overwrite)
-    book = build_workbook()
+    mf = load_model_file(model)
+    check_target(output, overwrite=overwrite, inputs=(model,) if model is not None else ())
+    if mf is not None:  # restated figures, a balance sheet of actuals that does not balance
+        warn([*mf.warnings, *engine.run(model_file=mf).warnings()])
+    book = build_workbook(model_file=mf)
     if basis is not None and basis is not Basis.printed:
         _set_named_input(book, "basis", str(basis))
     save_atomic(book, output, overwrite=overwrite, timestamp=build_timestamp())
@@ -97,15 +116,29 @@ def refresh(
         Path | None, typer.Option("--output", "-o", help="Write the refreshed workbook here (default: in place).")
     ] = None,
     overwrite: OverwriteOption = False,
+    model: ModelOption = None,
 ) -> None:
     """Run the engine on the workbook's inputs and write its results to the Engine sheet (values only).
 
     The basis is the workbook's own `basis` input (Assumptions), so this command takes no --basis.
     In place (its purpose) the workbook keeps its mode, links and macros; it is locked while refreshed.
+    --model first writes your model file into the workbook (drivers into Assumptions, actuals into the
+    Actuals sheet), then refreshes (docs/actuals.md).
     """
     from workbook.refresh import refresh_file
 
-    v = refresh_file(file, output, overwrite=overwrite)
+    mf = load_model_file(model)
+    shown: list[str] = []
+    if mf is not None:
+        shown = [*mf.warnings, *engine.run(model_file=mf).warnings()]
+        warn(shown)
+        v = refresh_file(file, output, overwrite=overwrite, model_file=mf)
+    else:
+        v = refresh_file(file, output, overwrite=overwrite)
+    # the workbook's own: implausible inputs, negative balances, actual years that do not balance
+    warn([w for w in v.get("warnings", []) if w not in shown])
+    if v.get("replaced"):  # --model: the inputs the model file wrote over, so none changes unseen
+        typer.echo(f"{model} replaced {len(v['replaced'])} input(s): {'; '.join(v['replaced'])}", err=True)
     typer.echo(
         f"refreshed {output or file}: target price HK${v['target_price']:.2f}, upside {v['upside_pct']:.1f}%, "
         f"{v['rating']}",

@@ -502,9 +502,7 @@ def test_bear_and_bull_values_are_checked(built, tmp_path):
     assert found(audit(tamper(built, tmp_path, edit))) == {
         *at("error", ("Assumptions", f"C{premium}"), "invalid-input", "input-not-number"),
         ("error", "Assumptions", f"C{shares}", "invalid-input"),
-        # Suspected false positive: the Bear column of a driver the model leaves empty is checked as a
-        # driver by invalid-input, yet drift calls a number typed there "outside the input areas".
-        ("warning", "Assumptions", f"C{shares}", "typed-outside-inputs"),
+        # the Bear cell the model leaves empty is a (blank, blue) input: no "typed outside the inputs"
         NOT_RECALCULATED,
     }
 

@@ -112,7 +112,9 @@ def test_warnings_leave_json_on_stdout_valid():
     assert result.exit_code == 0
     assert json.loads(result.stdout)["valuation"]["target_price"] > 2.7
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 4 and all(line.startswith("warning: ") for line in lines)
+    assert all(line.startswith("warning: ") for line in lines)
+    for name in ("premium", "gross_margin_2022F", "gross_margin_2023F", "gross_margin_2024F"):
+        assert any(line.startswith(f"warning: {name}=") for line in lines), name
     assert "warning: gross_margin_2024F=0.95 is outside its plausible range 0.2 to 0.9 (fraction)" in lines
 
 
@@ -301,3 +303,19 @@ def test_docs_model_has_the_sections_the_issue_asks_for():
     ratio = d["variable_opex_ratio_2024F"].base
     assert f"{ratio:.3f}" in text  # the split rule's number, as the docs show it
     assert all(f"{d[f'fixed_opex_{c}'].base:,.0f}" in text for c in FCST)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--basis", "dirty"],
+            "stmodel: error: Invalid value for '--basis': 'dirty' is not one of 'printed', 'clean'.",
+        ),
+        (["-f", "xml"], "stmodel: error: Invalid value for '--format' / '-f': 'xml' is not one of 'table', 'json'."),
+    ],
+)
+def test_a_bad_option_value_is_one_line(args, message):
+    result = invoke("value", *args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == message

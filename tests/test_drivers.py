@@ -49,7 +49,7 @@ def test_the_registry_follows_the_records():
     assert reg["ps_row_usdcny"].base == 7.224 and reg["ps_row_usdcny"].kind == "market"
     assert reg["revolver"].choices == ("on", "off") and reg["basis"].choices == ("printed", "clean")
     assert reg["cloudwalk_shares_m"].posts == ("cloudwalk_mkt_cap_usd", "target_multiple")
-    assert reg["min_cash_2023F"].posts == ("revolver", "short_term_debt", "chg_gross_debt")
+    assert reg["min_cash_2023F"].posts == ("revolver", "short_term_debt", "chg_gross_debt", "cash")
     for gone in ("tax_2024F", "capex_2022F", "dep_amort_2024F", "net_interest_2022F", "opex_ratio_2023F"):
         assert gone not in reg
     assert not any(name.endswith("_mkt_cap") for name in reg)
@@ -72,22 +72,25 @@ def test_base_values_are_implied_from_the_printed_figures():
     growth = seg.value("Smart Auto", "2023F") / seg.value("Smart Auto", "2022F") - 1
     assert reg["smart_auto_growth_2023F"].base == pytest.approx(growth, rel=1e-12)
     assert reg["gross_margin_2024F"].base == pytest.approx(inc.value("Gross Profit", "2024F") / revenue("2024F"))
-    # Operating leverage: the variable share is the 2023F->2024F step of cash opex over the step in revenue.
+    # Operating leverage: the variable share is the 2023F->2024F step of cash opex (Other Opng less the
+    # non-cash charges the cash flow adds back) over the step in revenue.
+    non_cash = ("Dep. & Amort.", "(Pft)/ Loss on disposal of FAs", "Other Operating CF")
     opex = {
-        c: -inc.value("Other Opng (Exp)/Inc", c) - cf.value("Dep. & Amort.", c) for c in ("2022F", "2023F", "2024F")
+        c: -inc.value("Other Opng (Exp)/Inc", c) - sum(cf.value(row, c) for row in non_cash)
+        for c in ("2022F", "2023F", "2024F")
     }
     variable = (opex["2024F"] - opex["2023F"]) / (revenue("2024F") - revenue("2023F"))
-    assert variable == pytest.approx(820 / 3162)  # (8,620 - 1,373 - 7,637 + 1,210) / (10,393 - 7,231)
+    assert variable == pytest.approx(533 / 3162)  # (8,620 - 1,373 - 634 - (7,637 - 1,210 - 347)) / (10,393 - 7,231)
     for c in ("2022F", "2023F", "2024F"):
         assert reg[f"variable_opex_ratio_{c}"].base == pytest.approx(variable, rel=1e-12)
         assert reg[f"fixed_opex_{c}"].base == pytest.approx(opex[c] - variable * revenue(c), rel=1e-12)
         assert 0 < variable < float(reg[f"gross_margin_{c}"].base)  # more revenue, more operating profit
     assert reg["debtor_days_2022F"].base == pytest.approx(bs.value("Debtors", "2022F") / revenue("2022F") * days)
     assert reg["creditor_days_2023F"].base == pytest.approx(bs.value("Creditors", "2023F") / -cogs("2023F") * days)
-    # Tax over the model's Pre-tax Profit (the sum of its printed lines, -2,062 in 2024F): a charge of 50
-    # on a loss is a negative rate.
-    assert reg["tax_rate_2024F"].base == pytest.approx(-50 / 2062)
-    assert reg["tax_rate_2022F"].base == pytest.approx(-192 / -5701)
+    # Tax over the model's Pre-tax Profit less associates (the sum of its printed lines: -2,062 - 100 in
+    # 2024F): a charge of 50 on a loss is a negative rate.
+    assert reg["tax_rate_2024F"].base == pytest.approx(-50 / 2162)
+    assert reg["tax_rate_2022F"].base == pytest.approx(-192 / (-5701 - 50))
     assert reg["depreciation_rate_2023F"].base == pytest.approx(1210 / 6524)  # D&A over opening NFA
     assert reg["capex_to_revenue_2024F"].base == pytest.approx(1132 / 10393)
     assert reg["other_current_assets_ratio_2024F"].base == pytest.approx(33 / 10393)
@@ -140,7 +143,7 @@ CONSTANT = 'implied = { kind = "constant", value = 1.0 }\n'
         (f'[[driver]]\n{GOOD}implied = {{ kind = "printed", table = "T", row = "R", sign = 2 }}\n', "sign of 1 or -1"),
         (
             f'[[driver]]\n{GOOD}implied = {{ kind = "days", table = "T", row = "R", denominator = "cash" }}\n',
-            "denominator: expected one of revenue, cost_of_sales, pre_tax_profit or a cell",
+            "denominator: expected one of revenue, cost_of_sales, taxable_profit or a cell",
         ),
         (f'[[driver]]\n{GOOD}implied = {{ kind = "ratio", numerator = [], denominator = "revenue" }}\n', "numerator"),
         # Every number has a finite lower bound and a maximum.

@@ -8,11 +8,12 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import engine
+from engine.lines import YEARS
 from engine.scenarios import load_scenarios
 from stmodel.cli import app
 from workbook.audit import audit, summary
 from workbook.book import OpenpyxlBook
-from workbook.build import build_workbook, save_atomic
+from workbook.build import Builder, build_workbook, save_atomic
 from workbook.layout import (
     ASSUMPTIONS,
     BEAR_COL,
@@ -242,7 +243,10 @@ def test_the_assumptions_reader_serves_a_grid_of_values():
 
 def test_build_and_refresh_write_the_same_engine_frame(changed, refreshed):
     layout = make_layout()
-    assert grid_of(load_workbook(changed)[ENGINE]) == engine_frame(layout.engine_labels, (NOT_REFRESHED, None, None))
+    headings = {y: Builder().year_heading(y, ENGINE) for y in YEARS}  # built: each switches F -> A by formula
+    assert grid_of(load_workbook(changed)[ENGINE]) == engine_frame(
+        layout.engine_labels, (NOT_REFRESHED, None, None), headings
+    )
     done = grid_of(load_workbook(refreshed)[ENGINE])
     block = read_engine(done, layout)
     assert block.status["Engine version"] == engine.__version__ and block.status["Refreshed"].endswith("UTC")
@@ -250,3 +254,18 @@ def test_build_and_refresh_write_the_same_engine_frame(changed, refreshed):
     for cell in layout.engine_cells.values():
         put(done, cell, None)
     assert done == engine_frame(layout.engine_labels, tuple(block.status[s] for s in ENGINE_STATUS))
+
+
+def test_refresh_prints_the_warnings_and_succeeds(tmp_path):
+    """An implausible input is refreshed (it is within the hard bounds) and named on stderr, as `value` does."""
+    wb = build_workbook()
+    wb[ASSUMPTIONS][make_layout().input_cell("premium")] = 50  # 5,000% typed for 50%
+    path = tmp_path / "premium.xlsx"
+    save_atomic(wb, path)
+    result = CliRunner().invoke(app, ["refresh", str(path)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [f"warning: {w}" for w in engine.run({"premium": 50}).warnings()]
+    assert any(w.startswith("warning: premium=50 ") and w.endswith("did you mean 0.5?") for w in warnings)
+    assert result.stderr.splitlines()[-1].startswith(f"refreshed {path}: target price HK$")
+    assert refresh_file(path)["warnings"] == engine.run({"premium": 50}).warnings()

@@ -106,14 +106,28 @@ def test_tax_is_a_rate_on_pre_tax_profit():
     # A swing to profit: with a 95% gross margin and no fixed costs, 2024F makes a profit
     r = engine.run({"gross_margin_2024F": 0.95, "fixed_opex_2024F": 0.0, "tax_rate_2024F": 0.25})
     pbt = num(r.value("pbt", "2024F"))
-    assert pbt > 0
-    assert num(r.value("tax", "2024F")) == pytest.approx(-0.25 * pbt)  # a charge
-    assert num(r.value("net_profit", "2024F")) == pytest.approx(0.75 * pbt)
+    taxable = pbt - num(r.value("associates", "2024F"))  # the associates' share is taxed already
+    assert taxable > 0
+    assert num(r.value("tax", "2024F")) == pytest.approx(-0.25 * taxable)  # a charge
+    assert num(r.value("net_profit", "2024F")) == pytest.approx(pbt - 0.25 * taxable)
     assert_double_entry(r)
     # The report's 2024F: a negative rate on a loss is a charge of 50
     base = engine.run()
     assert BASE["tax_rate_2024F"] < 0
     assert num(base.value("tax", "2024F")) == pytest.approx(-50)
+    # ... which on a profit would be a credit: said, not hidden
+    swing = engine.run({"gross_margin_2024F": 0.95, "fixed_opex_2024F": 0.0})
+    assert any(w.startswith("tax_rate_2024F=") and "credit" in w for w in swing.warnings())
+
+
+def test_a_buy_back_of_more_shares_than_there_are_is_refused():
+    with pytest.raises(engine.DriverError, match="shares outstanding 2024F is not positive"):
+        engine.run({"capital_issues_2024F": -100000})
+
+
+def test_a_balance_that_goes_negative_is_a_warning():
+    r = engine.run({"disposal_loss_2023F": 9000})
+    assert any(w.startswith("Net Fixed Assets 2023F is negative") for w in r.warnings())
 
 
 def test_depreciation_is_a_rate_on_opening_fixed_assets(base_run):
@@ -165,8 +179,6 @@ def test_higher_debtor_days_tie_up_cash(base_run):
         ("assoc_investment", 200.0, -1, "invt_in_associates", 1),
         ("div_from_assoc", 30.0, 1, "invt_in_associates", -1),
         ("other_investing_cf", 100.0, 1, "other_lt_assets", -1),
-        ("disposal_loss", 100.0, 1, "nfa", -1),
-        ("other_operating_cf", 100.0, 1, "equity", 1),
         ("other_financing_cf", 100.0, 1, "other_lt_liab", 1),
         ("currency_adj", 100.0, 1, "equity", 1),
         ("capital_issues", 100.0, 1, "equity", 1),
@@ -185,12 +197,32 @@ def test_each_cash_flow_driver_names_its_other_side(base_run, driver, amount, ca
     assert other_side in engine.drivers()[name].posts
 
 
-def test_associates_profit_is_not_cash(base_run):
+def test_associates_profit_is_not_cash_and_not_taxed_again(base_run):
     r = engine.run({"associates_2023F": BASE["associates_2023F"] + 40})
-    rate = BASE["tax_rate_2023F"]
     assert delta(r, base_run, "assoc_cf", "2023F") == pytest.approx(-40)
     assert delta(r, base_run, "invt_in_associates", "2023F") == pytest.approx(40)
-    assert delta(r, base_run, "cash", "2023F") == pytest.approx(-40 * rate)  # only the tax on it is cash
+    assert delta(r, base_run, "other_lt_assets", "2023F") == pytest.approx(40)
+    assert delta(r, base_run, "tax", "2023F") == pytest.approx(0, abs=1e-9)  # the share is after its own tax
+    assert delta(r, base_run, "cash", "2023F") == pytest.approx(0, abs=1e-9)
+    assert delta(r, base_run, "equity", "2023F") == pytest.approx(40)
+    assert_double_entry(r)
+
+
+@pytest.mark.parametrize(("driver", "other_side"), [("disposal_loss", "nfa"), ("other_operating_cf", "equity")])
+def test_non_cash_charges_hit_profit_not_cash(base_run, driver, other_side):
+    """A loss on disposals and share-based payments are charged in operating expenses and added back in
+    the cash flow: profit falls, only the tax on it is cash; the other side is the asset written off or
+    the reserve credited."""
+    name = f"{driver}_2023F"
+    r = engine.run({name: BASE[name] + 100})
+    rate = BASE["tax_rate_2023F"]
+    assert delta(r, base_run, "other_opng", "2023F") == pytest.approx(-100)
+    assert delta(r, base_run, "net_profit", "2023F") == pytest.approx(-100 * (1 - rate))
+    assert delta(r, base_run, "cash", "2023F") == pytest.approx(100 * rate)
+    if other_side == "nfa":
+        assert delta(r, base_run, "nfa", "2023F") == pytest.approx(-100)
+    else:  # the charge is credited back to reserves: equity moves by the tax only
+        assert delta(r, base_run, "equity", "2023F") == pytest.approx(100 * rate)
     assert_double_entry(r)
 
 

@@ -3,6 +3,7 @@
 import io
 import json
 import types
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -170,3 +171,130 @@ def test_sensitivity_grid_has_the_base_case_on_it():
     assert [row[0] for row in grid[1:]] == [0.2, 0.4, 0.6]
     assert grid[2][2] == 2.7
     assert grid[3][1] == engine.run({"premium": 0.6, "usdcny": 6.5}).target_price
+
+
+def test_a_forecast_year_may_be_named_as_headed_once_it_holds_actuals():
+    from udfs.args import year
+
+    assert year("2022A") == year("2022F") == year(2022) == "2022F"
+    assert year("2021A") == "2021A"
+
+
+# ------------------------------------------------------------------ actuals in the Drivers range
+
+SEGMENTS = ("smart_business", "smart_city", "smart_life", "smart_auto")
+
+
+def with_actuals(scale: float = 0.8) -> tuple[list[list[Any]], engine.ModelFile]:
+    """The workbook's Drivers range (every driver, then an actual row per line and forecast year, blank but
+    for the 2022 segments at `scale` x the report's forecast) and the model file holding the same actuals."""
+    from engine.actuals import actual_lines
+    from engine.lines import FCST
+
+    base = engine.run()
+    mf = engine.ModelFile.new()
+    rows: list[list[Any]] = [[name, value] for name, value in engine.base_values().items()]
+    for key in actual_lines(engine.compile_model()):
+        for col in FCST:
+            value: object = ""
+            if key in SEGMENTS and col == "2022F":
+                value = float(base.raw(key, col)) * scale
+                mf.set_actual(2022, key, value)
+            rows.append([f"actual:{key}:{col[:4]}", value])
+    return rows, mf
+
+
+def test_actual_rows_of_the_drivers_range_move_the_target_as_the_engine_does():
+    cache.clear()
+    rows, mf = with_actuals()
+    expected = engine.run(model_file=mf)
+    assert udfs.ST_TARGET(rows) == expected.target_price != 2.7
+    assert udfs.ST_TARGET(rows, False) == pytest.approx(float(expected.raw("target_price_unrounded")), rel=1e-12)
+    assert udfs.ST_RATING(rows) == expected.rating
+    assert udfs.ST_VALUATION(rows) == pytest.approx(float(expected.raw("valuation_usd_m")), rel=1e-12)
+    assert udfs.ST_LINE("Revenue", "2022A", rows) == pytest.approx(float(expected.raw("revenue", "2022F")))
+    assert udfs.ST_FORECAST("Segments", rows)[0][1:] == ["2020A", "2021A", "2022A", "2023F", "2024F"]
+    # the cache keys on the actuals too: the same range with other actuals is computed afresh
+    other, mf2 = with_actuals(0.9)
+    assert udfs.ST_TARGET(other, False) == pytest.approx(
+        float(engine.run(model_file=mf2).raw("target_price_unrounded"))
+    )
+    assert udfs.ST_TARGET(other, False) != udfs.ST_TARGET(rows, False)
+    # blank actual rows (the workbook with nothing typed on its Actuals sheet) are the base case
+    blank = [[name, "" if name.startswith("actual:") else value] for name, value in rows]
+    assert udfs.ST_TARGET(blank) == 2.7 and udfs.ST_TARGET([*blank, [None, None]], False) == udfs.ST_TARGET(None, False)
+
+
+def test_the_built_workbooks_drivers_range_carries_the_actuals_sheet():
+    """Its actual rows are the Actuals cells as `IF(ISNUMBER(...),...,"")`, named as the UDFs read them."""
+    from udfs.args import drivers_and_actuals
+    from workbook.build import build_workbook
+    from workbook.layout import make_layout
+
+    wb = build_workbook()
+    layout = make_layout()
+    (sheet, rng), *_ = wb.defined_names["Drivers"].destinations
+    cells = list(wb[sheet][rng.replace("$", "")])
+    names = [r[0].value for r in cells]
+    assert names[: len(engine.drivers())] == list(engine.drivers())
+    actual = [(r[0].value, r[1].value) for r in cells[len(engine.drivers()) :] if r[0].value is not None]
+    assert all(r[1].value is None for r in cells if r[0].value is None)  # a blank row and the heading's
+    assert len(actual) == len(layout.actuals.rows) * 3
+    source = f"Actuals!{layout.actuals.cell('smart_business', '2022F')}"
+    assert ("actual:smart_business:2022", f'=IF(ISNUMBER({source}),{source},"")') in actual
+    as_typed = [[name, 1.0] for name, _ in actual]  # every name the workbook writes is one the UDFs take
+    assert len(drivers_and_actuals(as_typed)[1]) == len(actual)
+
+
+@pytest.mark.parametrize(
+    ("row", "text"),
+    [
+        (["actual:gross_profit:2022", 1000.0], "#ST! 'actual:gross_profit:2022' in drivers row 2: 'gross_profit'"),
+        (["actual:smart_business:2026", 1000.0], "#ST! 'actual:smart_business:2026' in drivers row 2: year '2026'"),
+        (["actual:smart_busines:2022", 1000.0], "#ST! 'actual:smart_busines:2022' in drivers row 2: unknown line"),
+        (["actual:gross_profit:2022", ""], "#ST! 'actual:gross_profit:2022' in drivers row 2: 'gross_profit'"),
+        (["actual:smart_business", 1000.0], "#ST! 'actual:smart_business' in drivers row 2: an actual row is named"),
+        (["actual:smart_business:2022", "lots"], "#ST! 'actual:smart_business:2022' in drivers row 2: expected a"),
+    ],
+)
+def test_a_bad_actual_row_gives_a_clear_text(row, text):
+    out = udfs.ST_TARGET([["premium", 0.4], row])
+    assert isinstance(out, str) and out.startswith(text), out
+    assert "\n" not in out
+    assert "subtotal" in udfs.ST_TARGET([["actual:gross_profit:2022", 1000.0]])
+
+
+def test_an_actual_given_twice_is_an_error():
+    twice = [["actual:smart_business:2022", 1.0], ["actual:Smart Business:2022F", 2.0]]
+    assert udfs.ST_TARGET(twice).startswith("#ST! 'actual:Smart Business:2022F' in drivers row 2: smart_business 2022")
+
+
+@pytest.mark.slow
+def test_actuals_typed_on_the_actuals_sheet_reach_st_target_through_the_drivers_range(built, tmp_path):
+    """In LibreOffice: 2022 segments typed on the Actuals sheet move the native TargetPrice; the recalculated
+    Drivers range, handed to ST_TARGET as Excel would, gives the same (and the engine's with those actuals)."""
+    from openpyxl import load_workbook
+
+    from workbook.build import save_atomic
+    from workbook.layout import ACTUALS, make_layout
+    from workbook.natives import evaluate_udf
+    from workbook.recalc import recalculated_values
+
+    rows, mf = with_actuals()
+    typed = {name: value for name, value in rows}
+    wb = load_workbook(built)
+    for key in SEGMENTS:
+        wb[ACTUALS][make_layout().actuals.cell(key, "2022F")] = typed[f"actual:{key}:2022"]
+    path = tmp_path / "typed.xlsx"
+    save_atomic(wb, path)
+    values = recalculated_values(path)
+    (sheet, rng), *_ = values.defined_names["Drivers"].destinations
+    drivers = [[c.value for c in row] for row in values[sheet][rng.replace("$", "")]]
+    (sheet, cell), *_ = values.defined_names["TargetPrice"].destinations
+    native = values[sheet][cell.replace("$", "")].value
+    expected = engine.run(model_file=mf)
+    cache.clear()
+    assert udfs.ST_TARGET(drivers) == native == expected.target_price != 2.7
+    assert udfs.ST_TARGET(drivers, False) == pytest.approx(float(expected.raw("target_price_unrounded")), rel=1e-9)
+    assert udfs.ST_RATING(drivers) == expected.rating
+    assert evaluate_udf("=ST_TARGET(Drivers)", values) == native  # the export's path for a call without a twin

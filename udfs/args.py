@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
+from engine.actuals import ActualsError, actual_lines, column_of, line_key, number
 from engine.drivers import DriverError, expand
 from engine.errors import StmodelError
 from engine.lines import YEARS
+from engine.model import Model, Node, compile_model
 
 PREFIX = "#ST! "
+# A drivers row naming an actual: `actual:smart_business:2022` (the workbook's Drivers range carries one per
+# line and forecast year, its value the Actuals cell's number or "" while that is blank).
+ACTUAL_PREFIX = "actual:"
 
 
 class STError(StmodelError, ValueError):
@@ -34,9 +40,21 @@ def rows_of(value: Any) -> list[list[Any]]:
     return [list(r) for r in value]
 
 
+Actuals = tuple[tuple[Node, float], ...]
+
+
 def driver_overrides(drivers: Any, where: str = "drivers") -> tuple[tuple[str, Any], ...]:
-    """A two-column name/value range as ((name, value), ...); blank rows are skipped."""
+    """A two-column name/value range as ((name, value), ...); blank rows are skipped, actual rows too
+    (`drivers_and_actuals` reads them)."""
+    return drivers_and_actuals(drivers, where)[0]
+
+
+def drivers_and_actuals(drivers: Any, where: str = "drivers") -> tuple[tuple[tuple[str, Any], ...], Actuals]:
+    """A two-column name/value range as (((name, value), ...), actuals): a row named `actual:<line>:<year>`
+    is a reported figure, ((line, column), value), not given while its value is empty; every other row
+    is a driver, whose value must be given. Blank rows are skipped."""
     out = []
+    actuals: dict[Node, float] = {}
     for i, row in enumerate(rows_of(drivers), start=1):
         if all(v is None or v == "" for v in row):
             continue
@@ -45,10 +63,50 @@ def driver_overrides(drivers: Any, where: str = "drivers") -> tuple[tuple[str, A
         name, value = row
         if not isinstance(name, str) or not name.strip():
             raise STError(f"{where} row {i}: the first column must hold a driver name, got {name!r}")
+        name = name.strip()
+        if name[: len(ACTUAL_PREFIX)].lower() == ACTUAL_PREFIX:
+            node = _actual_node(name, f"{where} row {i}")
+            if value is None or value == "":
+                continue
+            if node in actuals:
+                raise STError(f"'{name}' in {where} row {i}: {node[0]} {str(node[1])[:4]} is given twice")
+            try:
+                actuals[node] = number(value, f"'{name}' in {where} row {i}")
+            except ActualsError as e:
+                raise STError(str(e)) from None
+            continue
         if value is None or value == "":
-            raise STError(f"driver '{name.strip()}' in {where} row {i} is empty")
-        out.append((name.strip(), value))
-    return tuple(out)
+            raise STError(f"driver '{name}' in {where} row {i} is empty")
+        out.append((name, value))
+    order = _actual_order()
+    nodes = sorted(actuals.items(), key=lambda item: (YEARS.index(str(item[0][1])), order[item[0][0]]))
+    return tuple(out), tuple(nodes)
+
+
+@cache
+def _base_model() -> Model:
+    return compile_model()
+
+
+@cache
+def _actual_order() -> dict[str, int]:
+    """The lines that take an actual, by their place in the report (the order of a model file's actuals)."""
+    return {key: i for i, key in enumerate(actual_lines(_base_model()))}
+
+
+def _actual_node(name: str, where: str) -> Node:
+    """The (line, column) an `actual:<line>:<year>` row names; an STError naming it when it names none."""
+    parts = name[len(ACTUAL_PREFIX) :].split(":")
+    if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+        raise STError(
+            f"'{name}' in {where}: an actual row is named actual:<line>:<year>, e.g. actual:smart_business:2022"
+        )
+    line, year_text = (p.strip() for p in parts)
+    try:
+        key = line if line in _actual_order() else line_key(_base_model(), line)
+        return (key, column_of(year_text))
+    except ActualsError as e:
+        raise STError(f"'{name}' in {where}: {e}") from None
 
 
 def check_overrides(pairs: Sequence[tuple[str, Any]]) -> None:
@@ -62,11 +120,12 @@ def check_overrides(pairs: Sequence[tuple[str, Any]]) -> None:
 
 
 def year(value: Any) -> str:
-    """A year column from '2024F', 2024 or 'FY2024'."""
+    """A year column from '2024F', 2024 or 'FY2024'; a forecast year also as '2022A', as it is headed once
+    actuals of that year are entered (the column keeps its name)."""
     text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value or "").strip()
     text = text.upper().removeprefix("FY")
     for y in YEARS:
-        if text in (y, y[:4]):
+        if text in (y, y[:4], y[:4] + "A"):
             return y
     raise STError(f"unknown year {value!r}; years are {', '.join(YEARS)}")
 

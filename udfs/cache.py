@@ -1,4 +1,5 @@
-"""Model results cached on the driver values, so a recalculation with unchanged inputs is a lookup.
+"""Model results cached on the driver values and the actuals the range carries, so a recalculation with
+unchanged inputs is a lookup.
 
 xlwings has no cache of its own. The key is the raw range as Excel sent it, so a hit costs one tuple
 conversion and a dict lookup; a changed value is a different key and is computed afresh.
@@ -11,8 +12,9 @@ from typing import Any
 
 import engine
 from engine.drivers import DriverError
+from engine.model import compile_model
 
-from .args import STError, check_overrides, driver_overrides
+from .args import STError, check_overrides, drivers_and_actuals
 
 MAX_ENTRIES = 256
 _results: OrderedDict[Any, engine.Result] = OrderedDict()
@@ -30,18 +32,20 @@ def _freeze(value: Any) -> Any:
 
 
 def result(drivers: Any = None, extra: tuple[tuple[str, Any], ...] = ()) -> engine.Result:
-    """The model run for a drivers range plus extra overrides (a price, a cap basis)."""
-    key = (_freeze(drivers), extra)
+    """The model run for a drivers range plus extra overrides (a price, a cap basis); the range's actual
+    rows (`actual:<line>:<year>`) put those reported figures in place of the forecasts."""
+    key = (_freeze(drivers), extra)  # the raw range: its driver values and its actuals alike
     hit = _results.get(key)
     if hit is not None:
         stats["hits"] += 1
         _results.move_to_end(key)
         return hit
     stats["misses"] += 1
-    pairs = driver_overrides(drivers) + extra
+    pairs, actuals = drivers_and_actuals(drivers)
+    pairs += extra
     check_overrides(pairs)
     try:
-        res = engine.run(pairs)
+        res = engine.run(pairs, model=compile_model(None, actuals) if actuals else None)
     except DriverError as e:
         raise STError(str(e)) from None
     _results[key] = res

@@ -28,7 +28,10 @@ from .cache import result
 from .decorators import arg, func
 
 CATEGORY = "SenseTime"
-DRIVERS_DOC = "Optional two-column range of driver names and values (e.g. the workbook's Drivers range)"
+DRIVERS_DOC = (
+    "Optional two-column range of driver names and values (e.g. the workbook's Drivers range, whose"
+    " actual:<line>:<year> rows carry the Actuals sheet)"
+)
 TABLE_ALIASES = {
     "segments": "Segmental Breakdown",
     "cash flow": "Cash Flow Statement",
@@ -141,7 +144,7 @@ def ST_FORECAST(table=None, drivers=None):  # noqa: N802
     if title == PEERS_TITLE:
         return _peers(res)
     columns = list(res.model.report.table(title).columns)
-    rows: list[list[Any]] = [[title, *columns]]
+    rows: list[list[Any]] = [[title, *(res.model.column_label(c) for c in columns)]]  # 2022A with its actuals
     for row in table_rows(res.model, title):
         if row.key is None:  # a section heading, as the report prints it
             rows.append([row.label, *("" for _ in columns)])

@@ -18,29 +18,35 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
 import engine
+from engine.drivers import resolve
 from engine.errors import StmodelError
 from engine.expr import INPUT, to_excel
-from engine.lines import COLUMNS
+from engine.lines import COLUMNS, FCST
 from engine.model import Model, compile_model
+from engine.model_file import ModelFile
 
 from . import styles as st
 from .book import ZIP_EPOCH_MAX, ZIP_EPOCH_MIN, save_atomic  # save_atomic re-exported for `stmodel build`
 from .layout import (
+    ACTUALS,
     ASSUMPTIONS,
     COVER,
     FREEZE,
     HEADER_CELL,
     HEADER_ROW,
     LABEL_COL,
+    MODEL_FILE_SHEET,
     SHEETS,
     SUBTITLE_CELL,
     TITLE_CELL,
+    VARIANCE,
     FormulaContext,
     Layout,
     YearHeader,
     at,
     make_layout,
 )
+from .sheets.actuals import actuals, model_file_sheet, variance
 from .sheets.assumptions import assumptions
 from .sheets.checks import checks
 from .sheets.cover import NEEDS_ADDIN, cover
@@ -81,15 +87,25 @@ def _decimals(model: Model) -> dict[str, int]:
 class Builder:
     """The workbook being built and what every sheet writer needs: the layout and the cell helpers."""
 
-    def __init__(self, model: Model | None = None) -> None:
+    def __init__(self, model: Model | None = None, model_file: ModelFile | None = None) -> None:
+        """`model_file`: an analyst's drivers (the Assumptions' Base values) and actuals (the Actuals
+        sheet's cells; a reported year's restates the statement's typed figure), recorded in the workbook."""
+        self.model_file = model_file
+        if model_file is not None:
+            model = model_file.compiled(model.report if model is not None else None)
         self.model = model or compile_model()
         self.layout: Layout = make_layout(self.model)
+        self.base: dict[str, object] = dict(resolve(model_file.overrides(), self.model.report) if model_file else {})
         self.env = engine.evaluate(engine.base_values(self.model.report), self.model)
         self.decimals = _decimals(self.model)
         self.wb = Workbook()
         self.wb.remove(self.wb.active)
         for name in SHEETS:
             self.wb.create_sheet(name)
+            if name == ACTUALS and model_file is not None:
+                self.wb.create_sheet(VARIANCE)
+        if model_file is not None:
+            self.wb.create_sheet(MODEL_FILE_SHEET)
 
     # ------------------------------------------------------------ helpers
     def ws(self, name: str) -> Worksheet:
@@ -125,6 +141,9 @@ class Builder:
             c.font = st.INPUT_FONT
         else:
             c.value = self.formula(key, column, ws.title)
+            actual = self.layout.actual_ref(key, column, ws.title) if column else None
+            if actual is not None:
+                c.value = f"=IF(ISNUMBER({actual}),{actual},{c.value[1:]})"
             c.font = st.FORMULA_FONT
         c.number_format = self.fmt(key)
 
@@ -151,12 +170,21 @@ class Builder:
         ws[SUBTITLE_CELL] = subtitle
         ws[SUBTITLE_CELL].font = st.SUBTITLE
 
+    def year_heading(self, year: str, sheet: str) -> str:
+        """A year's heading: a reported year as printed; a forecast year's switches to A by formula when any
+        actual of that year is entered on the Actuals sheet (`=Actuals!D$4&IF(COUNT(...)>0,"A","F")`)."""
+        if year not in FCST:
+            return year
+        lay = self.layout.actuals
+        where = None if sheet == ACTUALS else ACTUALS
+        return f'={lay.year_cell(year, where)}&IF(COUNT({lay.column_range(year, where)})>0,"A","F")'
+
     def year_header(self, ws: Worksheet, header: YearHeader | None = None) -> None:
         """A header row of years (the sheet's own from the layout unless given), bold on the header fill."""
         header = header or self.layout.year_headers[ws.title][0]
         ws[at(LABEL_COL, header.row)] = header.label
         for year, col in header.columns.items():
-            ws[at(col, header.row)] = year
+            ws[at(col, header.row)] = self.year_heading(year, ws.title)
         for col in (LABEL_COL, *header.columns.values()):
             c = ws[at(col, header.row)]
             c.font = st.BOLD
@@ -188,6 +216,7 @@ class Builder:
 
     def build(self) -> Workbook:
         assumptions(self)
+        actuals(self)
         statements(self)
         valuation(self)
         checks(self)
@@ -196,6 +225,9 @@ class Builder:
         engine_sheet(self)
         self.output_names()
         segment_chart(self)
+        if self.model_file is not None:
+            variance(self)
+            model_file_sheet(self)
         self.wb.properties.title = "SenseTime (20 HK) model"
         self.wb.properties.creator = f"stmodel {engine.__version__}"
         self.ws(COVER).sheet_properties.tabColor = "1F3864"
@@ -204,8 +236,11 @@ class Builder:
         return self.wb
 
 
-def build_workbook(model: Model | None = None) -> Workbook:
-    return Builder(model).build()
+def build_workbook(model: Model | None = None, model_file: ModelFile | None = None) -> Workbook:
+    """The model workbook; with `model_file`, its drivers are the Assumptions' Base values, its actuals
+    fill the Actuals sheet (a reported year's restate the statements' typed figures), a Variance sheet
+    compares them with the report's forecasts, and its text is kept in the hidden ModelFile sheet."""
+    return Builder(model, model_file).build()
 
 
 REPORT_DATE = 1673568000  # 2023-01-13 00:00 UTC, the report's date: a built workbook's fixed timestamp

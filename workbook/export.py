@@ -38,6 +38,7 @@ from .book import workbook_bytes
 from .cached import fill_cached_values
 from .formulas import reaches_outside, scan
 from .layout import (
+    ACTUALS,
     COVER,
     ENGINE,
     ENGINE_NOTE_CELL,
@@ -50,7 +51,7 @@ from .layout import (
 )
 from .links import drop_external_links, link_targets, read_addin_calls
 from .natives import evaluate_udf, has_udf, native_formula
-from .reader import SheetIndex, grid_of, read_engine
+from .reader import ReadError, SheetIndex, grid_of, read_engine, recorded_model_file
 from .styles import INPUT_FILL
 
 NOTE_AUTHOR = "stmodel export"
@@ -218,14 +219,18 @@ def _books(formula: str) -> list[str]:
 
 def protect(wb: Any, password: str | None) -> int:
     """Unlock and highlight the inputs, lock everything else, protect each sheet; returns inputs unlocked."""
-    inputs = template().inputs
+    try:
+        recorded = recorded_model_file(wb)
+    except ReadError:
+        recorded = None  # the copy's audit reports it
+    inputs = template(recorded.text() if recorded is not None else None).inputs
     unlocked = 0
     for ws in wb.worksheets:
         index = SheetIndex(ws)
         for row in ws.iter_rows():
             for c in row:
                 ident = index.identity(c.column, c.row)
-                if ident in inputs and c.value is not None:
+                if ident in inputs and (c.value is not None or ws.title == ACTUALS):  # blank actuals: to fill in
                     c.protection = Protection(locked=False)
                     c.fill = INPUT_FILL
                     unlocked += 1

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import StmodelError
+from engine.model_file import ModelFile, ModelFileError
 
 from .layout import (
+    ACTUALS,
+    ACTUALS_KEY_COL,
     ASSUMPTIONS,
     ENGINE,
     ENGINE_KEY_COL,
@@ -27,6 +30,7 @@ from .layout import (
     ERRATA_COLUMNS,
     HEADERS,
     LIVE_COL,
+    MODEL_FILE_SHEET,
     NAME_COL,
     PEER_COLUMNS,
     SCENARIO_LABEL,
@@ -259,3 +263,51 @@ def read_engine(grid: Grid, layout: Layout | None = None) -> EngineBlock:
         if key in rows:
             values[(key, year)] = index.value(rows[key], col)
     return EngineBlock(status, values)
+
+
+def actual_grid(grid: Grid, layout: Layout | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    """The Actuals sheet's ({line key: row}, {forecast column: column number}): rows by the line key in
+    column B (a row inserted by an analyst moves nothing), columns by the layout's year positions."""
+    layout = layout or make_layout()
+    index = SheetIndex.from_grid(ACTUALS, grid, layout)
+    key_col = column_number(ACTUALS_KEY_COL)
+    rows: dict[str, int] = {}
+    for r in range(1, len(grid) + 1):
+        key = index.value(r, key_col)
+        if isinstance(key, str) and key.strip() in layout.actuals.rows:
+            rows.setdefault(key.strip(), r)
+    return rows, dict(index.year_columns)
+
+
+def actual_cells(grid: Grid, layout: Layout | None = None) -> dict[tuple[str, str], Cell]:
+    """The Actuals sheet's filled input cells, (line key, forecast column) -> cell."""
+    rows, columns = actual_grid(grid, layout)
+    index = SheetIndex.from_grid(ACTUALS, grid, layout)
+    out: dict[tuple[str, str], Cell] = {}
+    for key, r in rows.items():
+        for year, col in columns.items():
+            cell = index.cell(r, col)
+            if cell.value is not None and cell.value != "":
+                out[(key, year)] = cell
+    return out
+
+
+def model_text(wb: Any) -> str | None:
+    """The model file a workbook was built from (its hidden ModelFile sheet), as text; None without one."""
+    if MODEL_FILE_SHEET not in wb.sheetnames:
+        return None
+    lines = [
+        row[0] if row and isinstance(row[0], str) else "" for row in wb[MODEL_FILE_SHEET].iter_rows(values_only=True)
+    ]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def recorded_model_file(wb: Any) -> ModelFile | None:
+    """The model file recorded in a workbook, parsed (ReadError naming the sheet when it cannot be)."""
+    text = model_text(wb)
+    if text is None:
+        return None
+    try:
+        return ModelFile.parse(text)
+    except ModelFileError as e:
+        raise ReadError(f"{MODEL_FILE_SHEET} sheet: {str(e).removeprefix('model file: ')}") from None

@@ -18,12 +18,14 @@ from engine.drivers import DriverError
 from engine.errors import StmodelError
 from engine.expr import Env
 from engine.files import check_target, same_file, updating
-from engine.lines import HIST, PRIOR
+from engine.lines import HIST, PRIOR, YEARS
+from engine.model import Model, Node, compile_model
+from engine.model_file import ModelFile
 from engine.result import checked_evaluation
 from workbook.audit.package import identity_problem
 from workbook.book import BookAdapter, OpenpyxlBook, open_for_update, save_atomic
-from workbook.layout import ASSUMPTIONS, ENGINE, Layout, engine_frame, make_layout, put
-from workbook.reader import Assumptions, Cell, ReadError, SheetIndex, home_cells
+from workbook.layout import ACTUALS, ASSUMPTIONS, ENGINE, Layout, engine_frame, make_layout, put
+from workbook.reader import Assumptions, Cell, ReadError, SheetIndex, actual_cells, home_cells
 
 
 class RefreshError(StmodelError, ValueError):
@@ -82,10 +84,32 @@ def _reported_figures(book: BookAdapter, layout: Layout) -> dict[tuple[str, str]
     return out
 
 
-def engine_rows(layout: Layout, env: Env, drivers_read: int) -> list[list[Any]]:
-    """The Engine sheet as rows from A1: the frame the builder writes, with the status and every value."""
+def read_actuals(book: BookAdapter, layout: Layout) -> tuple[tuple[Node, float], ...]:
+    """The actuals typed on the Actuals sheet, ((line, column), value), in the model's order; none when
+    the workbook has no Actuals sheet (built before it existed)."""
+    if ACTUALS not in book.sheet_names():
+        return ()
+    order = {key: i for i, key in enumerate(layout.actuals.rows)}
+    out: list[tuple[Node, float]] = []
+    for (key, year), cell in actual_cells(book.grid(ACTUALS), layout).items():
+        # Strict, as the workbook's ISNUMBER is: a number typed as text is not an actual there either
+        out.append(((key, year), _number(cell, f"actual {key} {year[:4]}; type it as a number, not text")))
+    return tuple(sorted(out, key=lambda item: (str(item[0][1]), order[item[0][0]])))
+
+
+def actual_model(layout: Layout, actuals: tuple[tuple[Node, float], ...]) -> Model:
+    """The report's model with the workbook's actuals in place (the Actuals sheet is the record of them; a
+    reported year's restatement is a typed statement figure, read with the others)."""
+    return compile_model(layout.model.report, actuals)
+
+
+def engine_rows(layout: Layout, env: Env, drivers_read: int, model: Model | None = None) -> list[list[Any]]:
+    """The Engine sheet as rows from A1: the frame the builder writes, with the status and every value;
+    each year headed as `model` (the one the values come from) heads it: 2022A once it holds actuals."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    rows = engine_frame(layout.engine_labels, (stamp, engine.__version__, drivers_read))
+    model = model or layout.model
+    headings = {y: model.column_label(y) for y in YEARS}
+    rows = engine_frame(layout.engine_labels, (stamp, engine.__version__, drivers_read), headings)
     for (key, col), cell in layout.engine_cells.items():
         if (key, col) not in env:
             continue
@@ -100,18 +124,27 @@ def engine_rows(layout: Layout, env: Env, drivers_read: int) -> list[list[Any]]:
 
 
 def refresh(book: BookAdapter, layout: Layout | None = None) -> dict[str, Any]:
-    """Run the engine on the workbook's inputs and write the Engine sheet; returns the valuation."""
+    """Run the engine on the workbook's inputs and write the Engine sheet; returns the valuation, with
+    "warnings": what an analyst should look at (`engine.Result.warnings`: a driver outside its plausible
+    range, a negative balance, an actual year that does not balance), each one line."""
     layout = layout or make_layout()
     values, typed = read_inputs(book, layout)
-    drivers = {k: v for k, v in values.items() if k in engine.drivers(layout.model.report)}
-    env = checked_evaluation(values, layout.model, typed)  # no overflowing result is written
-    book.write_block(ENGINE, engine_rows(layout, env, len(drivers)))
-    result = engine.Result(layout.model, drivers, env)
-    return result.valuation()
+    model = actual_model(layout, read_actuals(book, layout))  # the Actuals sheet's figures over the forecasts
+    drivers = {k: v for k, v in values.items() if k in engine.drivers(model.report)}
+    env = checked_evaluation(values, model, typed)  # no overflowing result is written
+    book.write_block(ENGINE, engine_rows(layout, env, len(drivers), model))
+    result = engine.Result(model, drivers, env)
+    return {**result.valuation(), "warnings": result.warnings()}
 
 
-def refresh_file(path: Path, output: Path | None = None, overwrite: bool = True) -> dict[str, Any]:
+def refresh_file(
+    path: Path, output: Path | None = None, overwrite: bool = True, model_file: ModelFile | None = None
+) -> dict[str, Any]:
     """Headless refresh of a saved workbook; written atomically to `output` (default: in place).
+
+    With `model_file` (asked for explicitly), the file goes into the workbook first: its drivers into the
+    Assumptions' Base cells, its actuals into the Actuals sheet (a reported year's into the statement's
+    typed cell), its text into the hidden ModelFile sheet and its Variance sheet; then the usual refresh.
 
     In place, the workbook is locked from its reading to its writing and not replaced if it changed
     meanwhile, so a second writer's update is never lost; another `output` is replaced only with
@@ -121,11 +154,25 @@ def refresh_file(path: Path, output: Path | None = None, overwrite: bool = True)
     if output is None or same_file(output, path):
         with updating(path) as since:
             wb = open_for_update(path)
+            replaced = _apply(wb, model_file)
             valuation = refresh(OpenpyxlBook(wb))
             save_atomic(wb, path, since=since)
-        return valuation
+        return {**valuation, "replaced": replaced}
     check_target(output, [path], overwrite)
     wb = open_for_update(path)
+    replaced = _apply(wb, model_file)
     valuation = refresh(OpenpyxlBook(wb))
     save_atomic(wb, Path(output), inputs=[path], overwrite=overwrite)
-    return valuation
+    return {**valuation, "replaced": replaced}
+
+
+def _apply(wb: Any, model_file: ModelFile | None) -> list[str]:
+    """The model file written into the workbook (when given): the inputs it changed."""
+    if model_file is None:
+        return []
+    from workbook.apply import ApplyError, apply_model_file
+
+    try:
+        return apply_model_file(wb, model_file)
+    except ApplyError as e:
+        raise RefreshError(str(e)) from None

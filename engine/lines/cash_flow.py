@@ -30,7 +30,8 @@ CASH_FLOW_LINES: tuple[Line, ...] = (
         "RMB m",
         D("disposal_loss"),
         CF,
-        meaning="Non-cash loss on fixed assets inside operating expenses, reversed here; reduces Net Fixed Assets",
+        meaning="Non-cash loss on fixed assets charged in operating expenses, added back here; reduces Net Fixed"
+        " Assets",
     ),
     typed(
         "chg_wc",
@@ -45,7 +46,8 @@ CASH_FLOW_LINES: tuple[Line, ...] = (
         "RMB m",
         D("other_operating_cf"),
         CF,
-        meaning="Other non-cash charges reversed (share-based payments); credited to Shareholder's Equity",
+        meaning="Other non-cash charges in operating expenses (share-based payments), added back here; credited to"
+        " Shareholder's Equity",
     ),
     both(
         "net_operating_cf",

@@ -14,9 +14,13 @@ INCOME_LINES: tuple[Line, ...] = (
         "other_opng",
         "Other Opng (Exp)/Inc",
         "RMB m",
-        -(D("fixed_opex") + R("revenue") * D("variable_opex_ratio")) - R("dep_amort"),
+        -(D("fixed_opex") + R("revenue") * D("variable_opex_ratio"))
+        - R("dep_amort")
+        - R("disposal_loss")
+        - R("other_operating_cf"),
         IS,
-        meaning="Operating expenses: fixed opex plus variable_opex_ratio of revenue, plus D&A",
+        meaning="Operating expenses: fixed opex plus variable_opex_ratio of revenue, plus the non-cash charges"
+        " (D&A, loss on disposals, Other Operating CF: share-based payments) the cash flow adds back",
     ),
     both("operating_profit", "Operating Profit", "RMB m", R("gross_profit") + R("other_opng"), y2019=True),
     typed("other_non_opg", "Other Non Opg (Exp)/Inc", "RMB m", D("other_non_opg"), IS),
@@ -48,9 +52,10 @@ INCOME_LINES: tuple[Line, ...] = (
         "tax",
         "Tax",
         "RMB m",
-        -(R("pbt") * D("tax_rate")),
+        -((R("pbt") - R("associates")) * D("tax_rate")),
         IS,
-        meaning="Tax = -tax_rate x Pre-tax Profit: a charge on a profit, a credit on a loss (negative rate: a charge)",
+        meaning="Tax = -tax_rate x (Pre-tax Profit less the associates' share, taxed already): a charge on a"
+        " profit, a credit on a loss (a negative rate: a charge on a loss)",
     ),
     typed("minority_interest", "Minority Interest", "RMB m", D("minority_interest"), IS),
     typed("preference_dividend", "Preference Dividend", "RMB m", D("preference_dividend"), IS),

@@ -161,6 +161,12 @@ NAME_MOVED = Rule(
     "a defined name points at another line (or, for a range such as `Drivers`, other first and last lines) "
     "than the model's",
 )
+MODEL_FILE = Rule(
+    "model-file",
+    ERROR,
+    "the hidden ModelFile sheet (the model file a workbook was built from, which the template is rebuilt from) "
+    "does not hold a model file stmodel can read",
+)
 
 RULES: tuple[Rule, ...] = (
     HARDCODE,
@@ -198,6 +204,7 @@ RULES: tuple[Rule, ...] = (
     MISSING_LINE,
     MISSING_NAME,
     NAME_MOVED,
+    MODEL_FILE,
 )
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 if len(BY_ID) != len(RULES):

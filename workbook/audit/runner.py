@@ -5,6 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from ..layout import MODEL_FILE_SHEET
+from ..reader import ReadError, recorded_model_file
 from .container import open_workbooks
 from .context import Auditor
 from .drift import drift, numbers_in_formulas, structure
@@ -13,6 +15,7 @@ from .graph import circular
 from .model_checks import inputs, model_checks
 from .package import Package, check_model_file
 from .references import error_values, macros, outside_reach, references, udf_fallbacks
+from .rules import MODEL_FILE
 from .template import template
 
 
@@ -25,12 +28,23 @@ def run(a: Auditor, package: Package) -> list[Finding]:
     circular(a)
     numbers_in_formulas(a)
     udf_fallbacks(a)
-    tpl = template()
+    tpl = template(recorded_text(a))
     structure(a, tpl)
     drift(a, tpl)
     inputs(a)
     model_checks(a)
     return ordered(a.findings)
+
+
+def recorded_text(a: Auditor) -> str | None:
+    """The model file the workbook was built from (its ModelFile sheet), when it holds a usable one: the
+    template is built from it. One that cannot be read is a finding; the report's template is used."""
+    try:
+        mf = recorded_model_file(a.wb)
+    except ReadError as e:
+        a.add(MODEL_FILE, MODEL_FILE_SHEET, "A1", f"{e}; the workbook is compared with the report's template.")
+        return None
+    return mf.text() if mf is not None else None
 
 
 def audit(path: Path, recalc: bool = False) -> list[Finding]:

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..formulas import Token, cells_of, normal_tokens, normalised, relative_form, scan
-from ..layout import ENGINE, SIMULATION
+from ..layout import ACTUALS, ENGINE, SIMULATION
 from ..reader import SheetIndex
 from ..styles import INPUT_FONT
 
@@ -93,11 +93,14 @@ def canonical(formula: str) -> str:
 
 
 @cache
-def template() -> Template:
-    """The model as `stmodel build` writes it, read into identities (built once per process)."""
+def template(model_text: str | None = None) -> Template:
+    """The model as `stmodel build` writes it, read into identities (built once per process); `model_text`:
+    the model file a workbook was built from (its ModelFile sheet), which the template is built from too."""
+    from engine.model_file import ModelFile
+
     from ..build import build_workbook
 
-    wb = build_workbook()
+    wb = build_workbook(model_file=ModelFile.parse(model_text) if model_text is not None else None)
     indexes = {ws.title: SheetIndex(ws) for ws in wb.worksheets}
     formulas: dict[Identity, str] = {}
     labels: dict[Identity, str] = {}
@@ -109,9 +112,13 @@ def template() -> Template:
         index = indexes[ws.title]
         for row in ws.iter_rows():
             for c in row:
-                if c.value is None:
-                    continue
                 ident = index.identity(c.column, c.row)
+                if c.value is None:
+                    if ident is not None and c.column != 1 and styled_as_input(c):
+                        inputs.add(ident)  # a blank input (an Actuals cell, a Bear value): typing there is fine
+                        if ws.title == ACTUALS:
+                            numeric.add(ident)
+                    continue
                 if ident is None or c.column == 1:
                     continue
                 labels[ident] = f"'{ident[1]}'" + (f" {ident[2]}" if not ident[2].startswith("col") else "")

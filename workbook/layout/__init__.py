@@ -11,6 +11,22 @@ Cover's table, Revenue on the Income Statement) hold a plain link to that home.
     engine_block  the Engine sheet                    core        Layout and make_layout
 """
 
+from .actuals import (
+    ACTUALS_COLUMNS,
+    ACTUALS_FREEZE,
+    ACTUALS_HEADER_LABEL,
+    ACTUALS_KEY_COL,
+    ACTUALS_UNIT_COL,
+    ACTUALS_YEAR_LABEL,
+    ACTUALS_YEAR_ROW,
+    VARIANCE_COLUMNS,
+    VARIANCE_LAST_COL,
+    VARIANCE_VALUATION,
+    VARIANCE_VALUATION_COLUMNS,
+    ActualsLayout,
+    VarianceLayout,
+    place_variance,
+)
 from .assumptions import (
     BEAR_COL,
     BULL_COL,
@@ -37,6 +53,7 @@ from .assumptions import (
     InputRow,
 )
 from .cells import (
+    ACTUALS,
     ASSUMPTIONS,
     BALANCE,
     CASH_FLOW,
@@ -50,6 +67,7 @@ from .cells import (
     INCOME,
     LABEL_COL,
     LAST_YEAR_COL,
+    MODEL_FILE_SHEET,
     SEGMENTS,
     SHEETS,
     SIMULATION,
@@ -57,6 +75,7 @@ from .cells import (
     SUBTITLE_CELL,
     TITLE_CELL,
     VALUATION,
+    VARIANCE,
     YEAR_COLUMN,
     YearHeader,
     absolute,
@@ -118,6 +137,14 @@ from .valuation import (
 )
 
 __all__ = [
+    "ACTUALS",
+    "ACTUALS_COLUMNS",
+    "ACTUALS_FREEZE",
+    "ACTUALS_HEADER_LABEL",
+    "ACTUALS_KEY_COL",
+    "ACTUALS_UNIT_COL",
+    "ACTUALS_YEAR_LABEL",
+    "ACTUALS_YEAR_ROW",
     "ASSUMPTIONS",
     "BALANCE",
     "BEAR_COL",
@@ -163,6 +190,7 @@ __all__ = [
     "MARKET_LINES",
     "MEANING_COL",
     "MEMO",
+    "MODEL_FILE_SHEET",
     "NAME_COL",
     "NOT_REFRESHED",
     "PEER_CHART_CELL",
@@ -198,7 +226,13 @@ __all__ = [
     "UNIT_COL",
     "VALUATION",
     "VALUE_COL",
+    "VARIANCE",
+    "VARIANCE_COLUMNS",
+    "VARIANCE_LAST_COL",
+    "VARIANCE_VALUATION",
+    "VARIANCE_VALUATION_COLUMNS",
     "YEAR_COLUMN",
+    "ActualsLayout",
     "CheckBlock",
     "ChecksLayout",
     "CoverLayout",
@@ -209,6 +243,7 @@ __all__ = [
     "PeerTable",
     "SensitivityGrid",
     "ValuationLayout",
+    "VarianceLayout",
     "YearHeader",
     "YearRow",
     "absolute",
@@ -218,6 +253,7 @@ __all__ = [
     "fixed",
     "locate",
     "make_layout",
+    "place_variance",
     "put",
     "quote",
     "row_of",

@@ -13,12 +13,16 @@ from types import MappingProxyType
 from engine.drivers import Driver, drivers
 from engine.model import Model
 
+from .actuals import ACTUALS_COLUMNS, ActualsLayout, place_actuals
 from .cells import ASSUMPTIONS, HEADER_ROW, at, fixed
 
 NAME_COL, VALUE_COL, BEAR_COL, BULL_COL, LIVE_COL = "A", "B", "C", "D", "E"
 PLAUSIBLE_LOW_COL, PLAUSIBLE_HIGH_COL = "F", "G"  # a numeric driver's plausible range (Driver.plausible)
 UNIT_COL, MEANING_COL, SOURCE_COL = "H", "I", "J"
 DRIVERS_NAME_COL, DRIVERS_VALUE_COL = "L", "M"  # the Drivers range: name and live value, for the UDFs
+# Below the drivers, the Drivers range goes on with a row per line and forecast year that can take an actual:
+# `actual:smart_business:2022`, and the Actuals cell's number or "" (the UDFs read it as not given).
+ACTUAL_DRIVER_PREFIX = "actual:"
 HEADERS = {
     NAME_COL: "Name",
     VALUE_COL: "Base",
@@ -58,6 +62,36 @@ class InputRow:
     driver: Driver | None = None  # a driver's record: its hard bounds, plausible range, choices
 
 
+@dataclass(frozen=True)
+class ActualDriverRow:
+    """A row of the Drivers range below the drivers: one line's actual for one forecast year."""
+
+    row: int
+    key: str
+    year: str  # the model's column, "2022F"
+
+    @property
+    def name(self) -> str:
+        return f"{ACTUAL_DRIVER_PREFIX}{self.key}:{self.year[:4]}"
+
+
+def actual_heading_row(last_driver_row: int) -> int:
+    """The heading of the actual rows: after a blank row below the drivers (inside the Drivers range, whose
+    blank rows the UDFs skip)."""
+    return last_driver_row + 2
+
+
+def actual_driver_rows(actuals: ActualsLayout, last_driver_row: int) -> tuple[ActualDriverRow, ...]:
+    """The Drivers range's actual rows below their heading: each Actuals row's forecast years, in its order.
+    Each is labelled in column A too (the row's identity, by which the audit matches its formula)."""
+    first = actual_heading_row(last_driver_row) + 1
+    out: list[ActualDriverRow] = []
+    for key in actuals.rows:
+        for year in ACTUALS_COLUMNS:
+            out.append(ActualDriverRow(first + len(out), key, year))
+    return tuple(out)
+
+
 @dataclass(frozen=True, eq=False)
 class InputsLayout:
     rows: tuple[InputRow, ...]
@@ -67,7 +101,8 @@ class InputsLayout:
 
 
 def place_inputs(model: Model) -> InputsLayout:
-    """Drivers, then the fixed report adjustments, then the 2019 figures the 2020A ratios imply."""
+    """Drivers (and the actual rows of the Drivers range below them), then the fixed report adjustments,
+    then the 2019 figures the 2020A ratios imply."""
     from engine.calibration import adjustments
 
     rows: list[InputRow] = []
@@ -76,10 +111,10 @@ def place_inputs(model: Model) -> InputsLayout:
     for d in regs.values():
         rows.append(InputRow(row, d.name, d.base, d.unit, d.meaning, d.source, "driver", d))
         row += 1
-    drivers_range = (
-        f"{ASSUMPTIONS}!{fixed(at(DRIVERS_NAME_COL, FIRST_INPUT_ROW))}:{fixed(at(DRIVERS_VALUE_COL, row - 1))}"
-    )
-    row += 2
+    actual_rows = actual_driver_rows(place_actuals(model), row - 1)  # the drivers, then the actuals
+    last = actual_rows[-1].row if actual_rows else row - 1
+    drivers_range = f"{ASSUMPTIONS}!{fixed(at(DRIVERS_NAME_COL, FIRST_INPUT_ROW))}:{fixed(at(DRIVERS_VALUE_COL, last))}"
+    row = last + 3
     for name, cols in adjustments(model.report).items():
         for col in cols:
             full = f"{name}_{col}"

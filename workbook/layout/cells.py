@@ -17,6 +17,7 @@ from engine.lines import YEARS
 
 COVER = "Cover"
 ASSUMPTIONS = "Assumptions"
+ACTUALS = "Actuals"  # reported figures typed over the forecasts, one blue cell per line and forecast year
 SEGMENTS = "Segments"
 INCOME = "Income Statement"
 BALANCE = "Balance Sheet"
@@ -25,7 +26,9 @@ VALUATION = "Valuation"
 CHECKS = "Checks"
 SOURCES = "Sources"
 ENGINE = "Engine"  # values written by Refresh forecasts: an output area
-SHEETS = (COVER, ASSUMPTIONS, SEGMENTS, INCOME, BALANCE, CASH_FLOW, VALUATION, CHECKS, SOURCES, ENGINE)
+SHEETS = (COVER, ASSUMPTIONS, ACTUALS, SEGMENTS, INCOME, BALANCE, CASH_FLOW, VALUATION, CHECKS, SOURCES, ENGINE)
+VARIANCE = "Variance"  # built from a model file only: each actual against the report's forecast, after Actuals
+MODEL_FILE_SHEET = "ModelFile"  # built from a model file only: its TOML text, one line a row (hidden)
 SIMULATION = "Simulation"  # not built: `stmodel simulate --workbook` adds it, values from A1
 
 TITLE_CELL = "A1"  # every sheet: its title

@@ -14,8 +14,10 @@ from types import MappingProxyType
 from engine.lines import PRIOR, YEARS
 from engine.model import Model, compile_model
 
+from .actuals import ActualsLayout, place_actuals
 from .assumptions import LIVE_PREFIX, VALUE_COL, InputRow, place_inputs
 from .cells import (
+    ACTUALS,
     ASSUMPTIONS,
     CHECKS,
     COVER,
@@ -51,6 +53,7 @@ class Layout:
     engine_cells: Mapping[tuple[str, str | None], str]  # Engine sheet values
     engine_labels: Mapping[int, tuple[str, str]]  # Engine row -> (label, key)
     year_headers: Mapping[str, tuple[YearHeader, ...]]  # sheet -> its header rows whose columns are years
+    actuals: ActualsLayout  # the Actuals sheet: a row per line that can take an actual
     _inputs: Mapping[str, InputRow] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +96,14 @@ class Layout:
     def absolute(self, key: str, column: str | None = None) -> str:
         return absolute(*self.address(key, column))
 
+    def actual_ref(self, key: str, column: str, from_sheet: str) -> str | None:
+        """The Actuals cell of a line's forecast column, as a formula on `from_sheet` reads it (None for a
+        line or a column that takes no actual there)."""
+        if key not in self.actuals.rows or column not in self.actuals.header.columns:
+            return None
+        cell = self.actuals.cell(key, column)
+        return cell if from_sheet == ACTUALS else f"{quote(ACTUALS)}!{cell}"
+
     def rows_of(self, sheet: str) -> tuple[YearRow, ...]:
         return tuple(r for r in self.year_rows if r.sheet == sheet)
 
@@ -112,13 +123,14 @@ class FormulaContext:
         return LIVE_PREFIX + name if self.layout.is_driver(name) else name
 
 
-def _year_headers(cover: CoverLayout) -> dict[str, tuple[YearHeader, ...]]:
+def _year_headers(cover: CoverLayout, actuals: ActualsLayout) -> dict[str, tuple[YearHeader, ...]]:
     statement = year_header(HEADER_ROW, HEADER_LABEL)
     headers: dict[str, tuple[YearHeader, ...]] = {sheet: (statement,) for sheet, _, _ in STATEMENTS}
     headers[VALUATION] = (statement,)
     headers[CHECKS] = (year_header(HEADER_ROW, CHECKS_HEADER_LABEL),)
     headers[ENGINE] = (ENGINE_HEADER,)
     headers[COVER] = (cover.header,)
+    headers[ACTUALS] = (actuals.header,)
     return headers
 
 
@@ -137,6 +149,7 @@ def make_layout(model: Model | None = None) -> Layout:
     if missing:
         raise ValueError(f"lines without a place in the workbook: {missing}")
     cover = place_cover(model)
+    actuals = place_actuals(model)
     return Layout(
         model=model,
         homes=MappingProxyType(homes),
@@ -151,5 +164,6 @@ def make_layout(model: Model | None = None) -> Layout:
         checks=place_checks(),
         engine_cells=MappingProxyType(engine_cells),
         engine_labels=MappingProxyType(engine_labels),
-        year_headers=MappingProxyType(_year_headers(cover)),
+        year_headers=MappingProxyType(_year_headers(cover, actuals)),
+        actuals=actuals,
     )

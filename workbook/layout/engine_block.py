@@ -68,9 +68,12 @@ def place_engine(model: Model, year_rows: Iterable[YearRow]) -> tuple[EngineCell
     return cells, labels
 
 
-def engine_frame(labels: Mapping[int, tuple[str, str]], status: Sequence[Any]) -> list[list[Any]]:
+def engine_frame(
+    labels: Mapping[int, tuple[str, str]], status: Sequence[Any], headings: Mapping[str, str] | None = None
+) -> list[list[Any]]:
     """The Engine sheet as rows of values from A1, without the engine's values: title, note,
-    status (one value per ENGINE_STATUS label), year header, and each line's label and key."""
+    status (one value per ENGINE_STATUS label), year header (each column's heading in `headings`:
+    2022A once the values hold its actuals), and each line's label and key."""
     rows: list[list[Any]] = [[None] * column_index_from_string(ENGINE_KEY_COL) for _ in range(max(labels))]
     put(rows, TITLE_CELL, ENGINE_TITLE)
     put(rows, ENGINE_NOTE_CELL, ENGINE_NOTE)
@@ -79,7 +82,7 @@ def engine_frame(labels: Mapping[int, tuple[str, str]], status: Sequence[Any]) -
         put(rows, at(ENGINE_VALUE_COL, ENGINE_STATUS_ROW + i), value)
     put(rows, at(LABEL_COL, ENGINE_HEADER.row), ENGINE_HEADER.label)
     for year, col in ENGINE_HEADER.columns.items():
-        put(rows, at(col, ENGINE_HEADER.row), year)
+        put(rows, at(col, ENGINE_HEADER.row), (headings or {}).get(year, year))
     put(rows, at(ENGINE_KEY_COL, ENGINE_HEADER.row), ENGINE_KEY_HEADER)
     for row, (label, key) in labels.items():
         put(rows, at(LABEL_COL, row), label)

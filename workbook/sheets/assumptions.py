@@ -12,6 +12,7 @@ from engine.scenarios import load_scenarios
 
 from .. import styles as st
 from ..layout import (
+    ACTUALS,
     ASSUMPTIONS,
     BEAR_COL,
     BULL_COL,
@@ -38,7 +39,9 @@ from ..layout import (
     absolute,
     at,
     fixed,
+    quote,
 )
+from ..layout.assumptions import actual_driver_rows, actual_heading_row
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -52,9 +55,10 @@ HEADINGS = {
     "adjustment": "Fixed report adjustments (not drivers; zero on the clean basis, see docs/errata.md)",
     "implied 2019": "2019 figures implied from the report's 2020A ratios",
 }
+ACTUALS_HEADING = f"Actuals, as the {ACTUALS} sheet holds them (read by the UDFs through the Drivers range; not inputs)"
 WIDTHS = {NAME_COL: 30, VALUE_COL: 12, BEAR_COL: 12, BULL_COL: 12, LIVE_COL: 12, UNIT_COL: 12}
 WIDTHS |= {PLAUSIBLE_LOW_COL: 13, PLAUSIBLE_HIGH_COL: 13}
-WIDTHS |= {MEANING_COL: 56, SOURCE_COL: 56, DRIVERS_NAME_COL: 26, DRIVERS_VALUE_COL: 12}
+WIDTHS |= {MEANING_COL: 56, SOURCE_COL: 56, DRIVERS_NAME_COL: 30, DRIVERS_VALUE_COL: 12}
 
 
 def resolve_names(overrides: dict) -> list[tuple[str, object]]:
@@ -86,6 +90,7 @@ def assumptions(b: Builder) -> None:
         ws[at(NAME_COL, row)].font = st.BOLD
     for i in lay.inputs:
         _input(b, ws, i, overrides)
+    _actual_rows(b, ws)
     b.name("Drivers", lay.drivers_range)
     for i in lay.inputs:
         if i.driver is not None:
@@ -116,7 +121,7 @@ def _input(b: Builder, ws: Worksheet, i: InputRow, overrides: dict[str, dict[str
     """One input's row: name, Base value (named), and for a driver its scenarios, Live value and Drivers entry."""
     ws[at(NAME_COL, i.row)] = i.name
     cells = [ws[at(VALUE_COL, i.row)]]
-    cells[0].value = i.value
+    cells[0].value = b.base.get(i.name, i.value)  # a model file's driver, else the report's base
     if i.kind == "driver":
         for label, col in (("Bear", BEAR_COL), ("Bull", BULL_COL)):
             c = ws[at(col, i.row)]
@@ -156,6 +161,26 @@ def _input(b: Builder, ws: Worksheet, i: InputRow, overrides: dict[str, dict[str
     ws[at(MEANING_COL, i.row)] = i.meaning
     ws[at(SOURCE_COL, i.row)] = i.source
     b.name(i.name, b.layout.absolute_input(i.name))
+
+
+def _actual_rows(b: Builder, ws: Worksheet) -> None:
+    """The Drivers range below the drivers: `actual:<line>:<year>` and the Actuals cell's number, or ""
+    while it is blank, so the UDFs see the actuals typed on the Actuals sheet as the native formulas do."""
+    lay = b.layout
+    rows = actual_driver_rows(lay.actuals, lay.driver_rows[1])
+    if not rows:
+        return
+    heading = ws[at(NAME_COL, actual_heading_row(lay.driver_rows[1]))]
+    heading.value, heading.font = ACTUALS_HEADING, st.BOLD
+    for r in rows:
+        line = b.model.lines[r.key]
+        ws[at(NAME_COL, r.row)] = ws[at(DRIVERS_NAME_COL, r.row)] = r.name
+        source = f"{quote(ACTUALS)}!{lay.actuals.cell(r.key, r.year)}"
+        c = ws[at(DRIVERS_VALUE_COL, r.row)]
+        c.value, c.font = f'=IF(ISNUMBER({source}),{source},"")', st.LINK_FONT
+        c.number_format = st.number_format(line.unit, 1)
+        ws[at(UNIT_COL, r.row)] = line.unit
+        ws[at(MEANING_COL, r.row)] = f"{line.label} {r.year[:4]} as typed on the {ACTUALS} sheet (empty: not reported)"
 
 
 def _flag_implausible(ws: Worksheet, first: int, last: int) -> None:

@@ -27,7 +27,9 @@ def engine_sheet(b: Builder) -> None:
     ws = b.ws(ENGINE)
     labels = b.layout.engine_labels
     b.title(ws, ENGINE_TITLE, ENGINE_NOTE)
-    for r, values in enumerate(engine_frame(labels, (NOT_REFRESHED, None, None)), start=1):
+    for r, values in enumerate(
+        engine_frame(labels, (NOT_REFRESHED, None, None), {y: b.year_heading(y, ENGINE) for y in YEAR_COLUMN}), start=1
+    ):
         for c, value in enumerate(values, start=1):
             if value is not None:
                 ws.cell(r, c, value)

@@ -8,6 +8,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from engine.errata import load_errata
 from engine.lines import YEARS
+from engine.model import compile_model
 
 from .. import styles as st
 from ..layout import (
@@ -40,7 +41,8 @@ def sources(b: Builder) -> None:
     for i in lay.inputs:
         r += 1
         _row(ws, r, (f"{ASSUMPTIONS}!{lay.input_cell(i.name)}", i.name, i.value, i.source))
-    for (key, col), value in sorted(b.model.typed.items()):
+    # the report's figures (a model file's actuals are on the Actuals and Variance sheets, with their sources)
+    for (key, col), value in sorted(compile_model(b.model.report).typed.items()):
         if col not in YEARS or value in ("", None) or (key, col) not in lay.homes:
             continue
         line = b.model.lines[key]
@@ -48,6 +50,8 @@ def sources(b: Builder) -> None:
         r += 1
         sheet, cell = lay.homes[(key, col)]
         where = f"{table.title} / {line.label} (line {table.row(line.label).line})"
+        if (key, col) in b.model.actuals:
+            where += "; restated by the model file (see the Variance sheet)"
         _row(ws, r, (f"{sheet}!{cell}", f"{line.label} {col}", value, where))
     r += 2
     ws[at(LABEL_COL, r)] = "Errata: where the report contradicts itself"
