@@ -232,3 +232,9 @@ def test_the_cached_layout_cannot_be_changed_by_a_caller():
         layout.drivers_range = ""  # type: ignore[misc]
     assert isinstance(layout.year_rows, tuple) and isinstance(layout.inputs, tuple)
     assert make_layout() is layout
+
+
+def test_the_master_check_names_years_as_headed(wb):
+    """A failing check says 2022A once that year holds actuals: the year comes from the header, not a literal."""
+    master = wb["Checks"][make_layout().checks.master_cell].value
+    assert "2022F" not in master and '"Balance sheet balances "&D$' in master

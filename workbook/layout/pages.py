@@ -84,7 +84,7 @@ ENGINE_CHECKED = (
 )
 ENGINE_CHECKED_SINGLE = ("target_price_unrounded", "target_price", "upside", "valuation_usd_m", "rating")
 # Warnings: shown on the Checks sheet below the master check, never rolled into it (engine Result.warnings()).
-WARNINGS = ("plausible", "opex_leverage")
+WARNINGS = ("plausible", "opex_leverage", "negative_balances")
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,13 @@ range, operating costs growing faster than gross profit) that never fail the mas
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from engine.errata import Erratum, load_errata
 from engine.lines import FCST, YEARS
 from engine.lines import SEGMENTS as SEGMENT_LINES
+from engine.result import NON_NEGATIVE
 
 from .. import styles as st
 from ..layout import (
@@ -59,7 +60,8 @@ def checks(b: Builder) -> None:
     ws[at(LABEL_COL, lay.checks.master_row)] = "Master check"
     ws[at(LABEL_COL, lay.checks.master_row)].font = st.BOLD
     cells = ",".join(c for c, _ in passes)
-    failing = "&".join(f'IF({c},"","{label}; ")' for c, label in passes)
+    header = lay.year_headers[CHECKS][0]
+    failing = "&".join(f'IF({c},"",{_named(label, header.columns, header.row)}&"; ")' for c, label in passes)
     ws[master] = f'=IF(AND({cells}),"All checks pass","Failing: "&{failing})'
     ws[master].font = st.BOLD
     b.name("MasterCheck", absolute(CHECKS, master))
@@ -183,6 +185,15 @@ def _cash_floor(b: Builder) -> list[tuple[str, str]]:
     return passes
 
 
+def _named(label: str, columns: Mapping[str, str], row: int) -> str:
+    """A check's label as a formula: a year at its end is read from the sheet's year header, so a year that
+    holds actuals is named as headed (2022A)."""
+    text, _, year = label.rpartition(" ")
+    if year in columns:
+        return f'"{text} "&{columns[year]}${row}'
+    return f'"{label}"'
+
+
 def _warnings(b: Builder) -> None:
     """What an analyst should look at but the model still computes: a visible note, not a failed check."""
     ws = b.ws(CHECKS)
@@ -197,19 +208,26 @@ def _warnings(b: Builder) -> None:
         return f"{ASSUMPTIONS}!{fixed(at(col, first))}:{fixed(at(col, last))}"
 
     live, low, high = column(LIVE_COL), column(PLAUSIBLE_LOW_COL), column(PLAUSIBLE_HIGH_COL)
-    plausible, leverage = (at(CHECKS_VALUE_COL, rows[k]) for k in ("plausible", "opex_leverage"))
+    plausible, leverage, negative = (
+        at(CHECKS_VALUE_COL, rows[k]) for k in ("plausible", "opex_leverage", "negative_balances")
+    )
     ws[at(LABEL_COL, rows["plausible"])] = "  drivers outside their plausible range (Assumptions, columns F:G)"
     ws[plausible] = f"=SUMPRODUCT(ISNUMBER({low})*(({live}<{low})+({live}>{high})))"
     ws[at(LABEL_COL, rows["opex_leverage"])] = "  years with variable_opex_ratio at or above gross_margin"
     years = [y for y in FCST if lay.is_driver(f"variable_opex_ratio_{y}") and lay.is_driver(f"gross_margin_{y}")]
     terms = [f"({ctx.name(f'variable_opex_ratio_{y}')}>={ctx.name(f'gross_margin_{y}')})" for y in years]
     ws[leverage] = "=" + ("+".join(terms) or "0")
-    for cell in (plausible, leverage):
+    # Balances that hold something (the engine's NON_NEGATIVE, as `Result.warnings()` says) below zero
+    names = ", ".join(b.model.lines[k].label for k in NON_NEGATIVE)
+    ws[at(LABEL_COL, rows["negative_balances"])] = f"  negative balances, forecast years ({names})"
+    cells = [lay.ref(k, y, CHECKS) for k in NON_NEGATIVE for y in FCST]
+    ws[negative] = "=" + "+".join(f"({c}<-check_tolerance)" for c in cells)
+    for cell in (plausible, leverage, negative):
         ws[cell].font, ws[cell].number_format = st.FORMULA_FONT, "0"
     note = ws[lay.checks.warnings_cell]
     note.value = (
-        f'=IF({plausible}+{leverage}=0,"No warnings",{plausible}&" driver(s) outside plausible range; "'
-        f'&{leverage}&" year(s) opex ratio >= gross margin")'
+        f'=IF({plausible}+{leverage}+{negative}=0,"No warnings",{plausible}&" driver(s) outside plausible range; "'
+        f'&{leverage}&" year(s) opex ratio >= gross margin; "&{negative}&" negative balance(s)")'
     )
     note.font = st.BOLD
     b.name("ModelWarnings", absolute(CHECKS, lay.checks.warnings_cell))
