@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from engine.files import host
 from workbook.audit import audit, summary
 
-KILLS = 20
+KILLS = 8  # moments per command, spread over one full run; each costs an audit and a rerun
 
 
 def stmodel(*args: object) -> subprocess.Popen[bytes]:
