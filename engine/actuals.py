@@ -12,13 +12,16 @@ import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from .drivers import parse_number
 from .errors import StmodelError
 from .expr import INPUT, Ref
 from .lines import HIST, YEARS
-from .model import Model, Node
+from .model import Model, Node, compile_model
+from .report import ReportData, load_report
 from .tables import ALIASES, PEERS_TITLE, TABLE_TITLES, table_rows
 
 
@@ -46,6 +49,12 @@ DERIVED = {
 
 def actual_lines(model: Model) -> dict[str, str]:
     """The lines that can take an actual, {key: the table that prints it}, in the report's order."""
+    return dict(_actual_lines(model.report))
+
+
+@cache
+def _actual_lines(report: ReportData) -> Mapping[str, str]:
+    model = compile_model(report)  # the lines are the report's, whatever actuals a model holds
     out: dict[str, str] = {}
     for title in TABLE_TITLES:
         for row in table_rows(model, title):
@@ -54,7 +63,14 @@ def actual_lines(model: Model) -> dict[str, str]:
                 continue
             if line.hist is INPUT and line.fcst is not None and line.fcst is not INPUT:
                 out[line.key] = line.source or title
-    return out
+    return MappingProxyType(out)
+
+
+def ordered(nodes: Iterable[tuple[Node, float]], report: ReportData | None = None) -> tuple[tuple[Node, float], ...]:
+    """Actuals in the one order a model with them is compiled (and cached) under: by year, then by the
+    report's order of the lines."""
+    order = {key: i for i, key in enumerate(_actual_lines(report or load_report()))}
+    return tuple(sorted(nodes, key=lambda item: (YEARS.index(str(item[0][1])), order[item[0][0]])))
 
 
 def line_records(model: Model) -> list[dict[str, object]]:
@@ -90,8 +106,10 @@ def _normal(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
 
-def _labels(model: Model) -> dict[str, str]:
+@cache
+def _labels(report: ReportData) -> Mapping[str, str]:
     """Every printed label (and a line's own label) in normal form -> line key."""
+    model = compile_model(report)
     out: dict[str, str] = {}
     for title in TABLE_TITLES:
         for row in table_rows(model, title):
@@ -102,12 +120,12 @@ def _labels(model: Model) -> dict[str, str]:
     for key, line in model.lines.items():
         if line.by_year:
             out.setdefault(_normal(line.label), key)
-    return out
+    return MappingProxyType(out)
 
 
 def find_line(model: Model, name: str) -> str | None:
     """The key of the line `name` names, by key or printed label, whether it takes an actual or not."""
-    return name.strip() if name.strip() in model.lines else _labels(model).get(_normal(name))
+    return name.strip() if name.strip() in model.lines else _labels(model.report).get(_normal(name))
 
 
 def line_key(model: Model, name: str) -> str:
@@ -193,8 +211,7 @@ def checked(model: Model, actuals: Mapping[Any, Mapping[str, Any]]) -> tuple[tup
             if (key, col) in out:
                 raise ActualsError(f"{key} {col[:4]} is given twice")
             out[(key, col)] = number(value, f"actual {key} {col[:4]}")
-    order = {key: i for i, key in enumerate(actual_lines(model))}
-    return tuple(sorted(out.items(), key=lambda item: (YEARS.index(str(item[0][1])), order[item[0][0]])))
+    return ordered(out.items(), model.report)
 
 
 def restatements(model: Model, nodes: Iterable[tuple[Node, float]]) -> list[str]:

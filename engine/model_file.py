@@ -22,7 +22,7 @@ from tomlkit.exceptions import ParseError
 from tomlkit.items import Table
 
 from .actuals import ActualsError, checked, column_of, line_key, number, restatements
-from .drivers import DriverError, DriverValue, drivers, expand
+from .drivers import DriverError, DriverValue, drivers, resolve
 from .errors import StmodelError
 from .files import Stamp, replacing, stamp
 from .lines import YEARS
@@ -143,12 +143,10 @@ class ModelFile:
         if version != VERSION:
             self.warnings.append(f"{self.where}: written for model version {version}, this is {VERSION}")
         model = compile_model(report)
-        for name, value in self.drivers.items():
-            try:
-                for d in expand(name, model.report):
-                    d.check(value)
-            except DriverError as e:
-                raise ModelFileError(f"{self.where}: [drivers] {e}") from None
+        try:
+            resolve(self.drivers.items(), model.report)
+        except DriverError as e:
+            raise ModelFileError(f"{self.where}: [drivers] {e}") from None
         try:
             nodes = checked(model, self.actuals)
         except ActualsError as e:
@@ -170,8 +168,7 @@ class ModelFile:
     # ------------------------------------------------------------------ changing
 
     def set_driver(self, name: str, value: object) -> None:
-        for d in expand(name):
-            d.check(value)
+        resolve([(name, value)])
         table = self.document.setdefault("drivers", tomlkit.table())
         table[name] = value
 

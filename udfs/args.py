@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from engine.actuals import ActualsError, actual_lines, column_of, line_key, number
+from engine.actuals import ActualsError, column_of, line_key, number, ordered
 from engine.drivers import DriverError, expand
 from engine.errors import StmodelError
 from engine.lines import YEARS
@@ -78,20 +78,12 @@ def drivers_and_actuals(drivers: Any, where: str = "drivers") -> tuple[tuple[tup
         if value is None or value == "":
             raise STError(f"driver '{name}' in {where} row {i} is empty")
         out.append((name, value))
-    order = _actual_order()
-    nodes = sorted(actuals.items(), key=lambda item: (YEARS.index(str(item[0][1])), order[item[0][0]]))
-    return tuple(out), tuple(nodes)
+    return tuple(out), ordered(actuals.items())
 
 
 @cache
 def _base_model() -> Model:
     return compile_model()
-
-
-@cache
-def _actual_order() -> dict[str, int]:
-    """The lines that take an actual, by their place in the report (the order of a model file's actuals)."""
-    return {key: i for i, key in enumerate(actual_lines(_base_model()))}
 
 
 def _actual_node(name: str, where: str) -> Node:
@@ -103,7 +95,7 @@ def _actual_node(name: str, where: str) -> Node:
         )
     line, year_text = (p.strip() for p in parts)
     try:
-        key = line if line in _actual_order() else line_key(_base_model(), line)
+        key = line_key(_base_model(), line)
         return (key, column_of(year_text))
     except ActualsError as e:
         raise STError(f"'{name}' in {where}: {e}") from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import engine
+from engine.actuals import ordered
 from engine.drivers import DriverError
 from engine.errors import StmodelError
 from engine.expr import Env
@@ -89,12 +90,11 @@ def read_actuals(book: BookAdapter, layout: Layout) -> tuple[tuple[Node, float],
     the workbook has no Actuals sheet (built before it existed)."""
     if ACTUALS not in book.sheet_names():
         return ()
-    order = {key: i for i, key in enumerate(layout.actuals.rows)}
     out: list[tuple[Node, float]] = []
     for (key, year), cell in actual_cells(book.grid(ACTUALS), layout).items():
         # Strict, as the workbook's ISNUMBER is: a number typed as text is not an actual there either
         out.append(((key, year), _number(cell, f"actual {key} {year[:4]}; type it as a number, not text")))
-    return tuple(sorted(out, key=lambda item: (str(item[0][1]), order[item[0][0]])))
+    return ordered(out, layout.model.report)
 
 
 def actual_model(layout: Layout, actuals: tuple[tuple[Node, float], ...]) -> Model:
