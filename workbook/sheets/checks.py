@@ -218,8 +218,7 @@ def _warnings(b: Builder) -> None:
     terms = [f"({ctx.name(f'variable_opex_ratio_{y}')}>={ctx.name(f'gross_margin_{y}')})" for y in years]
     ws[leverage] = "=" + ("+".join(terms) or "0")
     # Balances that hold something (the engine's NON_NEGATIVE, as `Result.warnings()` says) below zero
-    names = ", ".join(b.model.lines[k].label for k in NON_NEGATIVE)
-    ws[at(LABEL_COL, rows["negative_balances"])] = f"  negative balances, forecast years ({names})"
+    ws[at(LABEL_COL, rows["negative_balances"])] = "  forecast balances below zero (fixed assets, investments, WC)"
     cells = [lay.ref(k, y, CHECKS) for k in NON_NEGATIVE for y in FCST]
     ws[negative] = "=" + "+".join(f"({c}<-check_tolerance)" for c in cells)
     for cell in (plausible, leverage, negative):
