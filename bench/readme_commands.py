@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+PRICES = "field,value\nas_of,2023-03-31\nlast_price,1.95\nusdcny,6.87\nhkdusd,7.85\n"  # a market file
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC")
 
 
@@ -71,6 +72,7 @@ def record(out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="stmodel-readme-") as tmp:
         work = Path(tmp)
         (work / "docs").mkdir()
+        (work / "prices.csv").write_text(PRICES)  # what `stmodel market prices.csv` reads
         env = dict(os.environ, COLUMNS="200", TERM="dumb")
         for line in readme_commands():
             before = {p: p.stat().st_mtime_ns for p in work.rglob("*") if p.is_file()}

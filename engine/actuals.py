@@ -70,7 +70,7 @@ def ordered(nodes: Iterable[tuple[Node, float]], report: ReportData | None = Non
     """Actuals in the one order a model with them is compiled (and cached) under: by year, then by the
     report's order of the lines."""
     order = {key: i for i, key in enumerate(_actual_lines(report or load_report()))}
-    return tuple(sorted(nodes, key=lambda item: (YEARS.index(str(item[0][1])), order[item[0][0]])))
+    return tuple(sorted(nodes, key=lambda item: (int(str(item[0][1])[:4]), order[item[0][0]])))
 
 
 def line_records(model: Model) -> list[dict[str, object]]:
@@ -171,13 +171,15 @@ def _parts(model: Model, key: str, allowed: Mapping[str, str], seen: frozenset[s
     return list(dict.fromkeys(out))
 
 
-def column_of(year: object) -> str:
-    """The model column of a year given as 2022, "2022", "2022F" or "2022A"."""
+def column_of(year: object, years: tuple[str, ...] = YEARS) -> str:
+    """The model column of a year given as 2022, "2022", "2022F" or "2022A" (`years`: the model's)."""
     text = str(year).strip()
     match = re.fullmatch(r"(\d{4})[AaFf]?", text)
-    columns = {c[:4]: c for c in YEARS}
+    columns = {c[:4]: c for c in years}
     if match is None or match.group(1) not in columns:
-        raise ActualsError(f"year {text!r} is not a column of the model ({YEARS[0][:4]}-{YEARS[-1][:4]})")
+        later = match is not None and int(match.group(1)) > int(years[-1][:4])
+        hint = f"; stmodel extend --to {match.group(1)} --model FILE adds it" if match and later else ""
+        raise ActualsError(f"year {text!r} is not a column of the model ({years[0][:4]}-{years[-1][:4]}){hint}")
     return columns[match.group(1)]
 
 
@@ -205,7 +207,7 @@ def checked(model: Model, actuals: Mapping[Any, Mapping[str, Any]]) -> tuple[tup
     """{year: {line key or label: value}} as ((line, column), value) pairs, each checked."""
     out: dict[Node, float] = {}
     for year, lines in actuals.items():
-        col = column_of(year)
+        col = column_of(year, model.years.years)
         for name, value in lines.items():
             key = line_key(model, name)
             if (key, col) in out:

@@ -13,7 +13,7 @@ import difflib
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -32,6 +32,7 @@ from .calibration import (
 from .errors import StmodelError
 from .lines import FCST
 from .report import DATA_DIR, Peer, ReportData, ReportDataError, load_report, load_toml
+from .years import YearError, Years, year_number
 
 DriverValue = float | str
 
@@ -70,6 +71,7 @@ class Driver:
     source: str = ""
     plausible: tuple[float, float] | None = None
     posts: tuple[str, ...] = ()  # the lines it moves, on both sides of the books
+    fades: bool = False  # a growth rate: fades to terminal_growth in the years `extend` adds
 
     @property
     def bounds(self) -> tuple[float, float] | None:
@@ -100,6 +102,11 @@ class Driver:
             return value.strip().lower()
         if isinstance(value, bool) or value is None:
             raise DriverError(f"{self.name}: expected a number ({self.unit}), got {value!r}")
+        if self.unit == "year":
+            try:
+                value = float(year_number(value, self.name))
+            except YearError as e:
+                raise DriverError(str(e)) from None
         try:
             number = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -291,16 +298,72 @@ def _implied(
     return getattr(peer, spec["field"]), {"source": f"{title} / {peer.name} (line {peer.line})"}
 
 
+TERMINAL = "terminal_growth"  # used by `stmodel extend` when it adds years; it moves no line itself
+
+
+def faded(last: float, terminal: float, k: int, n: int) -> float:
+    """A growth rate k of n added years on: a straight line from the last forecast year's to terminal
+    (to 12 decimals, so that a model file reads 0.03, not 0.030000000000000027)."""
+    return round(last + (terminal - last) * k / n, 12)
+
+
+def extension(
+    values: Mapping[str, DriverValue],
+    years: Years,
+    to: Years,
+    report: ReportData | None = None,
+    starts: Mapping[str, float] | None = None,
+) -> dict[str, DriverValue]:
+    """The per-year drivers of the columns `to` adds to `years`, from `values` (every driver of `years`):
+    each starts from its last year's value (or from `starts`, by the last year's driver name: a growth
+    reported in that year), except growth rates, which fade to `terminal_growth`."""
+    reg = _registry(report or load_report(), years)
+    last = years.forecast[-1]
+    added = to.forecast[len(years.forecast) :]
+    terminal = float(values[TERMINAL])
+    out: dict[str, DriverValue] = {}
+    for d in reg.values():
+        if d.column != last or d.kind == "peer":
+            continue
+        v = (starts or {}).get(d.name, values[d.name])
+        for k, col in enumerate(added, start=1):
+            fades = d.fades and isinstance(v, float | int)
+            value = faded(float(v), terminal, k, len(added)) if fades else v
+            out[f"{d.group}_{col}"] = value + 0.0 if isinstance(value, float) else value  # no -0.0
+    return out
+
+
 def text_context(report: ReportData, **extra: Any) -> dict[str, Any]:
     """What a record's `{...}` placeholders can name: the report's sections, plus `extra` (peer, local_unit)."""
     return {"valuation": report.valuation, "rating": report.rating, "market": report.market, **extra}
 
 
 def _expand(
-    rec: Record, report: ReportData, peer: Peer | None = None, bases: Mapping[str, DriverValue] | None = None
+    rec: Record,
+    report: ReportData,
+    peer: Peer | None = None,
+    bases: Mapping[str, DriverValue] | None = None,
+    years: Years | None = None,
+    terminal: float = 0.0,
 ) -> list[Driver]:
-    """The drivers of one record: one, or one per column when its base is per year."""
+    """The drivers of one record: one, or one per column when its base is per year. For `years`
+    beyond the report's, a forecast driver's added columns start from its last year's base (growth
+    fading to `terminal`), and a peer's sales take the columns the analyst gives (no base: NaN)."""
     base, supplied = _implied(rec.implied, report, peer, bases or {})
+    base = dict(base) if isinstance(base, dict) else base  # never the report's own (cached, shared) dict
+    years = years or Years()
+    fades = rec.implied["kind"] == "growth"
+    if isinstance(base, dict) and list(base) == list(FCST) and years.added:
+        last = base[FCST[-1]]
+        n = len(years.added)
+        for k, col in enumerate(years.added, start=1):
+            base[col] = faded(float(last), terminal, k, n) if fades and isinstance(last, int | float) else last
+    given: set[str] = set()  # the peer sales columns the analyst gives (no base in the report)
+    if isinstance(base, dict) and peer is not None:
+        for key, col in years.peer_sales:
+            if key == peer.key and col not in base:
+                base[col] = math.nan
+                given.add(col)
     local_unit = (rec.local_units or {}).get(peer.currency, peer.currency) if peer is not None else ""
     ctx = text_context(report, peer=peer, local_unit=local_unit) if peer is not None else text_context(report)
 
@@ -315,7 +378,7 @@ def _expand(
 
     def driver(name: str, col: str | None, meaning: str, value: DriverValue) -> Driver:
         plausible = rec.ranges.get("plausible")
-        if "plausible_factor" in rec.ranges and isinstance(value, float | int):
+        if "plausible_factor" in rec.ranges and isinstance(value, float | int) and math.isfinite(value):
             low, high = rec.ranges["plausible_factor"]
             plausible = (low * value, high * value) if value >= 0 else (high * value, low * value)
         posts = tuple(p.format_map(ctx | {"column": col or ""}) for p in rec.posts)
@@ -330,6 +393,7 @@ def _expand(
             source=source,
             plausible=plausible,
             posts=posts,
+            fades=fades,
             **rec.bounds,
         )
 
@@ -339,20 +403,29 @@ def _expand(
     for col, value in base.items():
         own = "{column}" in rec.texts.get("meaning", "")
         meaning = fill("meaning", column=col) if own else f"{fill('meaning')}, {col}"
-        out.append(driver(f"{group}_{col}", col, meaning, value))
+        d = driver(f"{group}_{col}", col, meaning, value)
+        if col in given:
+            d = replace(d, source="the analyst's model file (the report prints none)")
+        elif col in years.added:
+            d = replace(d, source=f"stmodel extend: from {FCST[-1]}" + (", fading to terminal_growth" if fades else ""))
+        out.append(d)
     return out
 
 
-def expanded(report: ReportData, records: tuple[Record, ...] | None = None) -> list[tuple[Record, list[Driver]]]:
+def expanded(
+    report: ReportData, records: tuple[Record, ...] | None = None, years: Years | None = None
+) -> list[tuple[Record, list[Driver]]]:
     """Each record with its drivers, in registry order: [[driver]] records, then peer by peer."""
     records = load_records() if records is None else records
     jobs: list[tuple[Record, Peer | None]] = [(r, None) for r in records if not r.per_peer]
     jobs += [(r, peer) for peer in report.peers for r in records if r.per_peer]
     out = []
     bases: dict[str, DriverValue] = {}
+    terminal = next((r for r in records if r.name == TERMINAL), None)
+    fade_to = float(_implied(terminal.implied, report, None, {})[0]) if terminal and years and years.added else 0.0
     for rec, peer in jobs:
         try:
-            ds = _expand(rec, report, peer, bases)
+            ds = _expand(rec, report, peer, bases, years, fade_to)
             out.append((rec, ds))
             bases.update((d.name, d.base) for d in ds)
         except (KeyError, AttributeError, IndexError, ValueError) as e:
@@ -361,10 +434,12 @@ def expanded(report: ReportData, records: tuple[Record, ...] | None = None) -> l
     return out
 
 
-def build_registry(report: ReportData, records: tuple[Record, ...] | None = None) -> dict[str, Driver]:
+def build_registry(
+    report: ReportData, records: tuple[Record, ...] | None = None, years: Years | None = None
+) -> dict[str, Driver]:
     """Every driver by name, from the records; two records naming one driver are refused."""
     out: dict[str, Driver] = {}
-    for _, ds in expanded(report, records):
+    for _, ds in expanded(report, records, years):
         for d in ds:
             if d.name in out:
                 raise ReportDataError(f"{DRIVERS_FILE.name}: driver '{d.name}' is defined twice")
@@ -373,23 +448,24 @@ def build_registry(report: ReportData, records: tuple[Record, ...] | None = None
 
 
 @cache
-def _registry(report: ReportData) -> dict[str, Driver]:
-    return build_registry(report)
+def _registry(report: ReportData, years: Years | None = None) -> dict[str, Driver]:
+    return build_registry(report, years=years if years != Years() else None)
 
 
-def drivers(report: ReportData | None = None) -> dict[str, Driver]:
-    """Every driver by name, in a stable order; a fresh dict, so callers cannot alter the cache."""
-    return dict(_registry(report or load_report()))
+def drivers(report: ReportData | None = None, years: Years | None = None) -> dict[str, Driver]:
+    """Every driver by name, in a stable order; a fresh dict, so callers cannot alter the cache.
+    `years`: a model's columns, when they go beyond the report's (engine/years.py)."""
+    return dict(_registry(report or load_report(), years))
 
 
-def base_values(report: ReportData | None = None) -> dict[str, DriverValue]:
+def base_values(report: ReportData | None = None, years: Years | None = None) -> dict[str, DriverValue]:
     """Every driver's base value by name (a new dict each call, free to change)."""
-    return {name: d.base for name, d in _registry(report or load_report()).items()}
+    return {name: d.base for name, d in _registry(report or load_report(), years).items()}
 
 
-def expand(name: str, report: ReportData | None = None) -> list[Driver]:
+def expand(name: str, report: ReportData | None = None, years: Years | None = None) -> list[Driver]:
     """The drivers a name sets: itself, or every column of a per-year group."""
-    reg = _registry(report or load_report())
+    reg = _registry(report or load_report(), years)
     if name in reg:
         return [reg[name]]
     group = [d for d in reg.values() if d.group == name]
@@ -403,16 +479,18 @@ def expand(name: str, report: ReportData | None = None) -> list[Driver]:
     raise UnknownDriverError(f"unknown driver '{name}'{hint}")
 
 
-def warnings(values: Mapping[str, DriverValue], report: ReportData | None = None) -> list[str]:
+def warnings(
+    values: Mapping[str, DriverValue], report: ReportData | None = None, years: Years | None = None
+) -> list[str]:
     """Why each driver value that differs from its base is unusual: outside its plausible range, or an
     operating cost that grows faster than gross profit (variable_opex_ratio at or above gross_margin)."""
-    reg = _registry(report or load_report())
+    reg = _registry(report or load_report(), years)
     out = []
     for name, value in values.items():
         d = reg.get(name)
         if d is not None and value != d.base and (text := d.warning(value)):
             out.append(text)
-    for col in FCST:
+    for col in (years or Years()).forecast:
         v, gm = values.get(f"variable_opex_ratio_{col}"), values.get(f"gross_margin_{col}")
         if isinstance(v, float) and isinstance(gm, float) and v >= gm:
             out.append(
@@ -423,12 +501,14 @@ def warnings(values: Mapping[str, DriverValue], report: ReportData | None = None
 
 
 def resolve(
-    overrides: Mapping[str, object] | Iterable[tuple[str, object]], report: ReportData | None = None
+    overrides: Mapping[str, object] | Iterable[tuple[str, object]],
+    report: ReportData | None = None,
+    years: Years | None = None,
 ) -> dict[str, DriverValue]:
     """Base values with overrides applied and checked; raises DriverError on the first bad one."""
-    values = base_values(report)
+    values = base_values(report, years)
     items = overrides.items() if isinstance(overrides, Mapping) else overrides
     for name, raw in items:
-        for d in expand(name, report):
+        for d in expand(name, report, years):
             values[d.name] = d.check(raw)
     return values

@@ -145,7 +145,7 @@ class Neg(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Fn(Expr):
-    """A function both Excel and LibreOffice know: ABS, AVERAGE, IF, MROUND."""
+    """A function both Excel and LibreOffice know: ABS, AVERAGE, IF, MROUND, NA (no value: #N/A)."""
 
     name: str
     args: tuple[Expr, ...]
@@ -185,6 +185,20 @@ def if_(cond: Expr, then: ExprLike, other: ExprLike) -> Expr:
 
 def mround(x: ExprLike, step: ExprLike) -> Expr:
     return Fn("MROUND", (lift(x), lift(step)))
+
+
+def na() -> Expr:
+    """No value: #N/A in Excel, NaN in numpy (a choice none of whose cases applies)."""
+    return Fn("NA", ())
+
+
+def choose(selector: Expr, cases: tuple[tuple[ExprLike, ExprLike], ...]) -> Expr:
+    """The value of the case whose key equals `selector`, #N/A when none does: a chain of IFs, which
+    every reader (numpy, Excel, the scalar code) already knows."""
+    out = na()
+    for key, value in reversed(cases):
+        out = if_(selector.eq(key), value, out)
+    return out
 
 
 def total(*xs: ExprLike) -> Expr:
@@ -290,6 +304,8 @@ def compile_expr(expr: Expr, column: str | None, columns: tuple[str, ...]) -> Co
             return lambda env, inputs: _if(fs[0](env, inputs), fs[1](env, inputs), fs[2](env, inputs))
         if expr.name == "MROUND":
             return lambda env, inputs: _mround(fs[0](env, inputs), fs[1](env, inputs))
+        if expr.name == "NA":
+            return lambda env, inputs: np.nan
     raise TypeError(f"cannot compile {expr!r}")
 
 

@@ -16,8 +16,9 @@ import numpy as np
 
 from .calibration import CLOSING, FX_DRIVER, Printed, adjustments, historical_inputs
 from .expr import INPUT, Compiled, Env, Expr, Value, compile_expr, line_deps
-from .lines import COLUMNS, FCST, LINES, Line, peer_lines
+from .lines import FCST, LINES, Line, peer_lines
 from .report import ReportData, load_report
+from .years import Years
 
 Node = tuple[str, str | None]
 
@@ -32,11 +33,59 @@ class Model:
     typed: Mapping[Node, float | str]  # reported figures typed into INPUT cells, and actuals
     steps: tuple[tuple[Node, Compiled], ...]
     actuals: Mapping[Node, float] = field(default_factory=lambda: MappingProxyType({}))  # entered over the report
+    years: Years = field(default_factory=Years)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every column, the implied 2019 one first: 2019A, 2020A ... the last forecast year."""
+        return self.years.columns
+
+    @property
+    def forecast(self) -> tuple[str, ...]:
+        """The forecast columns (those holding actuals included): 2022F ... the last."""
+        return self.years.forecast
 
     @property
     def actual_columns(self) -> tuple[str, ...]:
         """The forecast columns that hold an actual, in column order: they are actual years now."""
-        return tuple(c for c in FCST if any(col == c for _, col in self.actuals))
+        return tuple(c for c in self.forecast if any(col == c for _, col in self.actuals))
+
+    @property
+    def sales_columns(self) -> dict[str, tuple[str, ...]]:
+        """Each peer's sales columns: the report's, then those the analyst gave (FY2025E)."""
+        return peer_sales(self.report, self.years)
+
+    @property
+    def ps_columns(self) -> tuple[str, ...]:
+        """The P/S columns: those every peer has sales for."""
+        return ps_columns(self.report, self.years)
+
+    @property
+    def targets(self) -> tuple[tuple[int, str, str], ...]:
+        """What `target_year` can choose: (year, forecast column, P/S column)."""
+        return targets(self.report, self.years)
+
+    def target_problem(self, year: Value) -> str | None:
+        """Why `target_year` = `year` (one, or an array of scenarios) cannot be valued (no forecast
+        column, or peers without sales), or None."""
+        wrong = [int(y) for y in np.unique(np.asarray(year, dtype=float)) if int(y) not in {t[0] for t in self.targets}]
+        if not wrong:
+            return None
+        y = wrong[0]
+        if f"{y}F" not in self.forecast:
+            last = self.forecast[-1][:4]
+            return (
+                f"target_year={y} is not a forecast year of this model ({self.forecast[0]}-{self.forecast[-1]}); "
+                f"extend it first: stmodel extend --to {y} --model FILE"
+                if y > int(last)
+                else f"target_year={y} is not a forecast year of this model ({self.forecast[0]}-{self.forecast[-1]})"
+            )
+        column = f"FY{y}E"
+        sales = self.sales_columns
+        missing = [p for p in self.report.peers if not any(c[2:6] == str(y) for c in sales[p.key])]
+        names = ", ".join(p.name for p in missing)
+        inputs = ", ".join(f"{p.key}_sales_{column}" for p in missing)
+        return f"target_year={y}: no {column} sales for {names}; set {inputs} in [drivers] (US$ m)"
 
     def column_label(self, column: str) -> str:
         """How a column is headed: `2022F` becomes `2022A` once an actual of 2022 is entered. The column's
@@ -45,30 +94,47 @@ class Model:
 
     def column_named(self, label: str) -> str:
         """The column a heading names: `2022A` is the column 2022F once it holds an actual."""
-        for column in COLUMNS:
+        for column in self.columns:
             if label in (column, self.column_label(column)):
                 return column
         return label
 
 
-def all_lines(report: ReportData) -> tuple[Line, ...]:
+def peer_sales(report: ReportData, years: Years) -> dict[str, tuple[str, ...]]:
+    extra = years.peer_sales
+    return {
+        p.key: (*report.peers_meta["sales_columns"], *(c for k, c in extra if k == p.key and c)) for p in report.peers
+    }
+
+
+def ps_columns(report: ReportData, years: Years) -> tuple[str, ...]:
+    sales = peer_sales(report, years)
+    extra = sorted({c for _, c in years.peer_sales if all(c in cols for cols in sales.values())})
+    return (*report.peers_meta["ps_columns"], *(c for c in extra if c not in report.peers_meta["ps_columns"]))
+
+
+def targets(report: ReportData, years: Years) -> tuple[tuple[int, str, str], ...]:
+    by_year = {c[2:6]: c for c in ps_columns(report, years)}
+    return tuple((int(col[:4]), col, by_year[col[:4]]) for col in years.forecast if col[:4] in by_year)
+
+
+def all_lines(report: ReportData, years: Years | None = None) -> tuple[Line, ...]:
+    years = years or Years()
     peers = [(p.key, FX_DRIVER[p.currency]) for p in report.peers]
-    v = report.valuation
-    meta = report.peers_meta
-    return LINES + peer_lines(peers, meta["sales_columns"], meta["ps_columns"], v["peer_column"])
+    return LINES + peer_lines(peers, peer_sales(report, years), ps_columns(report, years), targets(report, years))
 
 
-def _definitions(lines: tuple[Line, ...]) -> dict[Node, Expr]:
+def _definitions(lines: tuple[Line, ...], columns: tuple[str, ...]) -> dict[Node, Expr]:
     out: dict[Node, Expr] = {}
     for line in lines:
-        for col in COLUMNS if line.by_year else (None,):
+        for col in columns if line.by_year else (None,):
             expr = line.definition(col)
             if expr is not None:
                 out[(line.key, col)] = expr
     return out
 
 
-def _order(defs: dict[Node, Expr]) -> list[Node]:
+def _order(defs: dict[Node, Expr], columns: tuple[str, ...]) -> list[Node]:
     """Topological order of the (line, column) nodes; a cycle is a modelling error.
 
     A node that needs a figure the model does not have (a 2020A growth rate of a line with no
@@ -76,12 +142,12 @@ def _order(defs: dict[Node, Expr]) -> list[Node]:
     """
     defs = dict(defs)
     while True:
-        missing = [n for n, e in defs.items() if not line_deps(e, n[1], COLUMNS) <= set(defs)]
+        missing = [n for n, e in defs.items() if not line_deps(e, n[1], columns) <= set(defs)]
         if not missing:
             break
         for n in missing:
             del defs[n]
-    deps = {n: line_deps(e, n[1], COLUMNS) for n, e in defs.items()}
+    deps = {n: line_deps(e, n[1], columns) for n, e in defs.items()}
     order: list[Node] = []
     state: dict[Node, int] = {}
 
@@ -101,37 +167,51 @@ def _order(defs: dict[Node, Expr]) -> list[Node]:
     return order
 
 
+def compile_model(
+    report: ReportData | None = None, actuals: tuple[tuple[Node, float], ...] = (), years: Years | None = None
+) -> Model:
+    """The model of the report's data over `years` (the report's columns unless given); `actuals`
+    ((line, column), value) are reported figures that take the place of those cells' definitions: a
+    forecast column's actual makes that year an actual year (later years grow from it), a reported
+    column's restates the printed figure. Compiled once per (report, actuals, years) and shared."""
+    return _compile(report or load_report(), tuple(actuals), years or Years())
+
+
 @cache
-def compile_model(report: ReportData | None = None, actuals: tuple[tuple[Node, float], ...] = ()) -> Model:
-    """The model of the report's data; `actuals` ((line, column), value) are reported figures that take
-    the place of those cells' definitions: a forecast column's actual makes that year an actual year
-    (later years grow from it), a reported column's restates the printed figure."""
-    base = _compile_report(report or load_report())
+def _compile(report: ReportData, actuals: tuple[tuple[Node, float], ...], years: Years) -> Model:
+    base = _compile_report(report, years)
     if not actuals:
         return base
     given = dict(actuals)
     steps = tuple((node, fn) for node, fn in base.steps if node not in given)
     typed = MappingProxyType({**base.typed, **given})
-    return Model(base.report, base.lines, base.fixed, typed, steps, MappingProxyType(given))
+    return Model(base.report, base.lines, base.fixed, typed, steps, MappingProxyType(given), base.years)
 
 
 @cache
-def _compile_report(report: ReportData) -> Model:
-    lines = all_lines(report)
-    defs = _definitions(lines)
+def _compile_report(report: ReportData, years: Years) -> Model:
+    lines = all_lines(report, years)
+    defs = _definitions(lines, years.columns)
+    order = [n for n in _order(defs, years.columns) if defs[n] is not INPUT]
+    steps = tuple((n, compile_expr(defs[n], n[1], years.columns)) for n in order)
+    by_key = MappingProxyType({line.key: line for line in lines})
+    if years != Years():
+        # The report's adjustments (errata, corkscrews measured on the printed balances) are the
+        # report's model's; the added years carry none: they are the analyst's years.
+        base = _compile_report(report, Years())
+        fixed = {**base.fixed, **{f"{name}_{c}": 0.0 for name in _fixed_names(base) for c in years.added}}
+        return Model(report, by_key, MappingProxyType(fixed), base.typed, steps, years=years)
     # Keyed by Node like every (line, column) of the model, though a typed figure always has a column.
     typed: dict[Node, float | str] = {node: value for node, value in historical_inputs(report).items()}
-    steps: list[tuple[Node, Compiled]] = []
-    for node in _order(defs):
-        expr = defs[node]
-        if expr is INPUT:
-            continue
-        steps.append((node, compile_expr(expr, node[1], COLUMNS)))
     fixed = {f"{name}_{col}": v for name, cols in adjustments(report).items() for col, v in cols.items()}
-    by_key = MappingProxyType({line.key: line for line in lines})
-    draft = Model(report, by_key, MappingProxyType(fixed), MappingProxyType(typed), tuple(steps))
+    draft = Model(report, by_key, MappingProxyType(fixed), MappingProxyType(typed), steps)
     fixed.update(_closing_adjustments(draft))
-    return Model(report, by_key, MappingProxyType(fixed), MappingProxyType(typed), tuple(steps))
+    return Model(report, by_key, MappingProxyType(fixed), MappingProxyType(typed), steps)
+
+
+def _fixed_names(model: Model) -> set[str]:
+    """The per-year adjustments' names (`tax_timing` of `tax_timing_2022F`)."""
+    return {name.rsplit("_", 1)[0] for name in model.fixed}
 
 
 def _closing_adjustments(model: Model) -> dict[str, float]:

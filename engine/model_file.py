@@ -3,6 +3,7 @@
 A TOML file an analyst keeps beside the workbook (readable, diffable, commented):
 
     [model]              the model version it was written for, and its years
+    [market]             prices and exchange rates with the date they are as of (`stmodel market`)
     [drivers]            driver name or group = value (`stmodel drivers` lists them)
     [actuals.2022]       line key = reported figure (`stmodel lines` lists them)
 
@@ -21,16 +22,18 @@ import tomlkit
 from tomlkit.exceptions import ParseError
 from tomlkit.items import Table
 
+from . import market
 from .actuals import ActualsError, checked, column_of, line_key, number, restatements
-from .drivers import DriverError, DriverValue, drivers, resolve
+from .drivers import DriverError, DriverValue, drivers, extension, resolve
 from .errors import StmodelError
 from .files import Stamp, replacing, stamp
-from .lines import YEARS
+from .lines import HIST, YEARS
 from .model import Model, Node, compile_model
-from .report import ReportData, ReportDataError, read_toml_text
+from .report import ReportData, ReportDataError, load_report, read_toml_text
+from .years import YearError, Years, forecast_years
 
 VERSION = "0.1.0"  # the model's version a file records (engine.__version__)
-TABLES = ("model", "drivers", "actuals")
+TABLES = ("model", "market", "drivers", "actuals")
 
 HEADER = """\
 SenseTime (20 HK) model file: your drivers and reported figures over the DBS initiation of 13 Jan 2023.
@@ -42,6 +45,8 @@ Use it with any command that evaluates the model: stmodel value --model {name}
   [actuals.YYYY]  reported figures by line key (smart_business = 1464.3); `stmodel lines` lists them.
                   A year with actuals becomes an actual year (2022A); subtotals are always computed.
                   `stmodel actuals import FILE.csv --year 2022 --model {name}` fills one from a CSV.
+  [market]        prices and FX with their as_of date: `stmodel market FILE.csv --model {name}`.
+  More years:     `stmodel extend --to 2026 --model {name}` adds forecast years (and their drivers).
 """
 
 
@@ -116,6 +121,33 @@ class ModelFile:
         return {str(k): _plain(v) for k, v in self._table("drivers").items()}
 
     @property
+    def market(self) -> dict[str, Any]:
+        """The [market] table as written: as_of and prices by field."""
+        return {str(k): _plain(v) for k, v in self._table("market").items()}
+
+    @property
+    def as_of(self) -> str | None:
+        """The date of the file's market data (ISO), or None when it has none (the report's then)."""
+        value = self.market.get(market.AS_OF)
+        return market.as_of_date(value, self.where).isoformat() if value is not None else None
+
+    @property
+    def years(self) -> Years:
+        """The model's columns: [model] years, and the peer sales years [drivers] gives."""
+        try:
+            forecast = forecast_years(self._table("model").get("years", list(YEARS)))
+        except YearError as e:
+            raise ModelFileError(f"{self.where}: [model] {e}") from None
+        peers = tuple(p.key for p in load_report().peers)
+        return Years(forecast).with_peer_sales(list(self.drivers), peers)
+
+    @property
+    def last_actual_year(self) -> int:
+        """The latest year the file gives actuals for; the report's last reported year otherwise."""
+        years = [int(column_of(y, self.years.years)[:4]) for y in self.actuals]
+        return max([int(HIST[-1][:4]), *years])
+
+    @property
     def actuals(self) -> dict[str, dict[str, float]]:
         """{year: {line key: value}} as written."""
         out: dict[str, dict[str, float]] = {}
@@ -133,49 +165,173 @@ class ModelFile:
         meta = self._table("model")
         if unknown := [k for k in meta if k not in ("version", "years")]:
             raise ModelFileError(f"{self.where}: [model] has no key '{unknown[0]}'; it holds version and years")
-        raw_years = meta.get("years", YEARS)
-        if not isinstance(raw_years, list | tuple) or not all(isinstance(y, str) for y in raw_years):
-            raise ModelFileError(f"{self.where}: [model] years must be a list of columns like {list(YEARS)}")
-        years = list(raw_years)
-        if years != list(YEARS):
-            raise ModelFileError(f"{self.where}: [model] years = {years} but this model's columns are {list(YEARS)}")
+        years = self.years
         version = meta.get("version", VERSION)
         if version != VERSION:
             self.warnings.append(f"{self.where}: written for model version {version}, this is {VERSION}")
-        model = compile_model(report)
-        try:
-            resolve(self.drivers.items(), model.report)
-        except DriverError as e:
-            raise ModelFileError(f"{self.where}: [drivers] {e}") from None
+        model = compile_model(report, (), years)
         try:
             nodes = checked(model, self.actuals)
         except ActualsError as e:
             raise ModelFileError(f"{self.where}: [actuals] {e}") from None
+        try:
+            market.checked(self.market, self.last_actual_year, f"{self.where}: [market]", model.report)
+        except market.MarketError as e:
+            raise ModelFileError(str(e)) from None
+        if both := [name for name in self.market if name in self.drivers]:
+            raise ModelFileError(
+                f"{self.where}: {both[0]} is set in both [market] and [drivers]; keep it in [market] only"
+            )
+        try:
+            values = resolve(self.overrides(), model.report, years)
+        except DriverError as e:
+            raise ModelFileError(f"{self.where}: [drivers] {e}") from None
+        if problem := model.target_problem(values["target_year"]):
+            raise ModelFileError(f"{self.where}: [drivers] {problem}")
+        if prices := [name for name in self.drivers if name in market.fields(model.report)]:
+            self.warnings.append(
+                f"{self.where}: {', '.join(prices)} set in [drivers], with no date; market data belongs in"
+                " [market] with its as_of date (stmodel market FILE.csv --model FILE)"
+            )
         self.warnings += restatements(model, nodes)
 
     # ------------------------------------------------------------------ using
 
     def actual_nodes(self, report: ReportData | None = None) -> tuple[tuple[Node, float], ...]:
-        return checked(compile_model(report), self.actuals)
+        return checked(compile_model(report, (), self.years), self.actuals)
 
     def compiled(self, report: ReportData | None = None) -> Model:
-        """The model with this file's actuals in place."""
-        return compile_model(report, self.actual_nodes(report))
+        """The model over this file's years with its actuals in place."""
+        return compile_model(report, self.actual_nodes(report), self.years)
 
     def overrides(self) -> list[tuple[str, DriverValue]]:
-        return list(self.drivers.items())
+        """What the file sets: its market data (as_of aside), then its drivers."""
+        prices = [(k, v) for k, v in self.market.items() if k != market.AS_OF]
+        return [*prices, *self.drivers.items()]
 
     # ------------------------------------------------------------------ changing
 
     def set_driver(self, name: str, value: object) -> None:
-        resolve([(name, value)])
+        peers = tuple(p.key for p in load_report().peers)
+        resolve([(name, value)], None, self.years.with_peer_sales([name], peers))
         table = self.document.setdefault("drivers", tomlkit.table())
         table[name] = value
 
+    def set_market(self, data: dict[str, Any], source: str = "") -> None:
+        """Write `data` (checked: market.checked) into the [market] table, noting where it came from;
+        fields it does not give keep the table's earlier values."""
+        checked_data = {**self.market, **market.checked(data, self.last_actual_year, source or self.where)}
+        if both := [name for name in checked_data if name in self.drivers]:
+            raise ModelFileError(
+                f"{source or self.where}: {both[0]} is set in [drivers] of {self.where}; remove it there first"
+                " (market data lives in [market])"
+            )
+        table = tomlkit.table()
+        if source:
+            table.add(tomlkit.comment(f"from {source}"))
+        for name, value in checked_data.items():
+            table.add(name, value)
+        if "market" in self.document:
+            self.document["market"] = table
+        else:
+            self._insert_after("model", "market", table)
+
+    def extend(self, year: int, report: ReportData | None = None) -> tuple[str, ...]:
+        """Add forecast years up to `year`; returns the columns added. Each new year's per-year drivers
+        are written to [drivers] (before any comment that heads the next table): the last year's
+        value, growth rates fading to terminal_growth. A driver whose group the file sets for every
+        year is left to the group when it would take the group's value; a last year that holds
+        actuals starts a segment's growth from the growth reported, and says so."""
+        from .result import run  # a model file is read by run: imported here, not at the top
+
+        years = self.years
+        try:
+            to = years.through(year)
+        except YearError as e:
+            raise ModelFileError(f"{self.where}: {e}") from None
+        result = run(model_file=self)
+        new = extension(result.drivers, years, to, report, self._reported_growth(result))
+        groups = {name: value for name, value in self.drivers.items() if name in _groups(report, years)}
+        registry = drivers(report, to)
+        keep = {
+            name: value
+            for name, value in new.items()
+            if registry[name].fades or groups.get(registry[name].group) != value
+        }
+        meta = self.document.setdefault("model", tomlkit.table())
+        listed = tomlkit.array()
+        listed.extend(to.years)
+        meta["years"] = listed
+        added = to.forecast[len(years.forecast) :]
+        note = f"{', '.join(added)}: added by stmodel extend (growth fades to terminal_growth)"
+        self._append("drivers", [(None, tomlkit.comment(note)), *keep.items()])
+        return added
+
+    def _reported_growth(self, result: Any) -> dict[str, float]:
+        """When the last forecast year holds actuals: each segment's reported growth, by its growth
+        driver's name, to fade from (and a warning that the other drivers start from forecasts)."""
+        model = result.model
+        last = model.forecast[-1]
+        if last not in model.actual_columns:
+            return {}
+        before = model.years.years[model.years.years.index(last) - 1]
+        out = {}
+        for d in drivers(model.report, model.years).values():
+            segment = d.group.removesuffix("_growth")
+            if d.fades and d.column == last and (segment, last) in model.actuals:
+                out[d.name] = float(result.raw(segment, last)) / float(result.raw(segment, before)) - 1
+        self.warnings.append(
+            f"{last[:4]} holds actuals: the added years' segment growth fades from the growth reported in"
+            f" {last[:4]} where a segment is given; the other drivers start from the {last} drivers the actuals"
+            " replaced (margins, days, rates, amounts): review them in [drivers]"
+        )
+        return out
+
+    def _append(self, name: str, items: list[tuple[str | None, Any]]) -> None:
+        """Add items to a top-level table after its last entry: a comment at its end heads the table
+        after it (tomlkit keeps it in this one), so it stays below what is added."""
+        if name not in self.document:
+            self.document.add(name, tomlkit.table())
+        trailing = self._split_trailing(name)
+        table = self.document[name]
+        for key, item in [*items, *trailing]:
+            table.add(item) if key is None else table.add(key, item)
+
+    def _insert_after(self, before: str, name: str, table: Table) -> None:
+        """Add a top-level table right after `before` (a new document keeps [model] first); the comments
+        at the end of `before`, which head the table after it, move below the new one."""
+        items = list(self.document.items())
+        if before not in self.document:
+            self.document.add(name, table)
+            return
+        trailing = self._split_trailing(before)
+        for _, item in trailing:
+            table.add(item)
+        items = list(self.document.items())
+        for key, _ in items:
+            self.document.remove(key)
+        for key, value in items:
+            self.document.add(key, value)
+            if key == before:
+                self.document.add(name, table)
+
+    def _split_trailing(self, name: str) -> list[tuple[Any, Any]]:
+        """Take the comments and blank lines off the end of a top-level table; returns them."""
+        old = self.document[name]
+        body = list(old.value.body)
+        end = len(body)
+        while end and body[end - 1][0] is None:
+            end -= 1
+        table = tomlkit.table()
+        for key, item in body[:end]:
+            table.add(item) if key is None else table.add(key, item)
+        self.document[name] = table
+        return body[end:]
+
     def set_actual(self, year: object, name: str, value: object, report: ReportData | None = None) -> str:
         """Enter one reported figure; returns "added", "changed" or "unchanged"."""
-        model = compile_model(report)
-        col = column_of(year)
+        model = compile_model(report, (), self.years)
+        col = column_of(year, model.years.years)
         key = line_key(model, name)
         amount = number(value, f"actual {key} {col[:4]}")
         actuals = self.document.get("actuals")
@@ -211,6 +367,11 @@ class ModelFile:
             tmp.write_text(self.text(), encoding="utf-8")
         self.path, self.loaded = target, stamp(target)
         return target
+
+
+def _groups(report: ReportData | None, years: Years) -> set[str]:
+    """The names of the per-year groups (`gross_margin` of `gross_margin_2024F`)."""
+    return {d.group for d in drivers(report, years).values() if d.column is not None}
 
 
 def _same(resolve: Any, written: Any, wanted: Any) -> bool:

@@ -12,9 +12,9 @@ import pandas as pd
 
 from .actuals import restatements
 from .calibration import ASSET_ROWS, LIABILITY_ROWS, Printed
-from .drivers import DriverValue, ImplausibleResultError, base_values, resolve, warnings
+from .drivers import DriverError, DriverValue, ImplausibleResultError, base_values, resolve, warnings
 from .expr import Env
-from .lines import FCST, HIST, YEARS
+from .lines import HIST
 from .model import Model, compile_model, evaluate
 from .model_file import ModelFile
 from .model_file import load as load_model_file
@@ -26,6 +26,12 @@ class Result:
     model: Model
     drivers: dict[str, DriverValue]
     env: Env
+    as_of: str = ""  # the date of the market data (prices, FX) the valuation used
+
+    @property
+    def market_as_of(self) -> str:
+        """The as-of date of the prices used: the model file's [market], else the report's last price."""
+        return self.as_of or self.model.report.market["last_price"].date
 
     def value(self, key: str, column: str | None = None) -> float | str | None:
         """One line's value as the report prints it (percent lines x 100); `column` as named (2022F)
@@ -41,7 +47,7 @@ class Result:
     @property
     def columns(self) -> dict[str, str]:
         """Each column's name and its heading (`2022F` -> `2022A` once it holds actuals)."""
-        return {c: self.model.column_label(c) for c in YEARS}
+        return {c: self.model.column_label(c) for c in self.model.years.years}
 
     @property
     def target_price(self) -> float:
@@ -52,7 +58,7 @@ class Result:
         return str(self.raw("rating").item() if hasattr(self.raw("rating"), "item") else self.raw("rating"))
 
     def valuation(self) -> dict[str, Any]:
-        cols = self.model.report.peers_meta["ps_columns"]
+        cols = self.model.ps_columns
         return {
             "target_price": self.target_price,
             "target_price_unrounded": float(self.raw("target_price_unrounded")),
@@ -62,6 +68,8 @@ class Result:
             "target_multiple": float(self.raw("target_multiple")),
             "valuation_usd_m": float(self.raw("valuation_usd_m")),
             "peer_average_ps": {c: float(self.raw(f"peer_average_ps_{c}")) for c in cols},
+            "as_of": self.market_as_of,
+            "target_year": int(float(self.drivers["target_year"])),
         }
 
     def tables(self) -> dict[str, dict[str, dict[str, float | str]]]:
@@ -78,10 +86,10 @@ class Result:
     def warnings(self) -> list[str]:
         """What an analyst should look at: drivers outside their plausible range, and negative cash
         (possible only with the revolver off)."""
-        out = warnings(self.drivers, self.model.report)
+        out = warnings(self.drivers, self.model.report, self.model.years)
         out += restatements(self.model, self.model.actuals.items())
         out += self._balance_warnings()
-        for col in FCST:
+        for col in self.model.forecast:
             label = self.model.column_label(col)
             cash = float(np.min(np.asarray(self.raw("cash", col), dtype=float)))
             if cash < -1e-6:
@@ -103,9 +111,10 @@ class Result:
         if not self.model.actuals:
             return []
         printed = Printed(self.model.report)
-        first = min(YEARS.index(c) for _, c in self.model.actuals if c is not None)
+        years = self.model.years.years
+        first = min(years.index(c) for _, c in self.model.actuals if c is not None)
         gaps = []
-        for col in YEARS[first:]:
+        for col in years[first:]:
             difference = float(np.asarray(self.raw("total_assets", col) - self.raw("total_cap_liab", col)).flat[0])
             expected = printed.sum_bs(ASSET_ROWS, col) - printed.sum_bs(LIABILITY_ROWS, col) if col in HIST else 0.0
             if abs(difference - expected) > 1e-6:
@@ -134,16 +143,28 @@ def run(
     ModelFile) brings an analyst's drivers and actuals, `overrides` apply on top of it. Raises
     DriverError for a bad value, and ImplausibleResultError when the values give no usable result."""
     items: list[tuple[str, object]] = []
+    as_of = ""
     if model_file is not None:
         mf = load_model_file(model_file)
         model = mf.compiled(model.report if model else None)
         items += mf.overrides()
+        as_of = mf.as_of or ""
     model = model or compile_model()
     items += list(overrides.items() if isinstance(overrides, Mapping) else overrides or [])
     if basis is not None:
         items.append(("basis", basis))
-    values = resolve(items, model.report)
-    return Result(model, values, checked_evaluation(values, model))
+    model = with_peer_sales(model, [name for name, _ in items])
+    values = resolve(items, model.report, model.years)
+    return Result(model, values, checked_evaluation(values, model), as_of)
+
+
+def with_peer_sales(model: Model, names: list[str]) -> Model:
+    """`model` with the peer sales columns `names` give (palantir_sales_FY2025E): a driver set may add
+    a year of peer sales to value on."""
+    years = model.years.with_peer_sales(names, tuple(p.key for p in model.report.peers))
+    if years == model.years:
+        return model
+    return compile_model(model.report, tuple(model.actuals.items()), years)
 
 
 # Balances that hold something: below zero they are a warning (cash has its own, with the revolver).
@@ -161,11 +182,13 @@ def checked_evaluation(
     """`evaluate`, refusing a driver set whose valuation or any amount is not a finite number (an
     overflow, or an infinity carried on); the error names the drivers, changed from the base case,
     that cause it: each one that does alone, or all of them when only their combination does."""
+    if problem := model.target_problem(np.asarray(values["target_year"], dtype=float)):
+        raise DriverError(problem)
     env = evaluate(values, model, typed)
     problem = _problem(env, model)
     if problem is None:
         return env
-    base = base_values(model.report)
+    base = base_values(model.report, model.years)
     changed = [n for n, v in values.items() if n in base and v != base[n]]
     alone = [n for n in changed if _problem(evaluate({**base, n: values[n]}, model, typed), model) is not None]
     culprits = alone or changed
@@ -179,7 +202,7 @@ def checked_evaluation(
 def _problem(env: Env, model: Model) -> str | None:
     """The first result that is not a finite number where one must be (the valuation first), or a share
     count that is not positive (a buy-back of more than there is), or None."""
-    for col in FCST:
+    for col in model.forecast:
         shares = np.asarray(env[("shares_out", col)], dtype=float)
         if np.any(shares <= 0):
             return f"shares outstanding {model.column_label(col)} is not positive ({float(np.min(shares)):,.0f} m)"

@@ -15,7 +15,6 @@ from functools import cache
 from typing import Any
 
 from .expr import INPUT, Bin, Const, Drv, Expr, Fn, Neg, Ref, column_of
-from .lines import COLUMNS
 from .model import Model, Node, _definitions, _order, compile_model
 
 
@@ -35,20 +34,20 @@ def _mround(x: float, step: float) -> float:
 _OPS = {"+": "+", "-": "-", "*": "*", ">": ">", "<": "<", "=": "=="}
 
 
-def _source(expr: Expr, column: str | None, names: dict[Node, str]) -> str:
+def _source(expr: Expr, column: str | None, names: dict[Node, str], columns: tuple[str, ...]) -> str:
     if isinstance(expr, Const):
         return repr(expr.value)
     if isinstance(expr, Ref):
-        return names[(expr.key, column_of(expr, column, COLUMNS))]
+        return names[(expr.key, column_of(expr, column, columns))]
     if isinstance(expr, Drv):
         return f"i[{expr.resolve(column)!r}]"
     if isinstance(expr, Neg):
-        return f"(-{_source(expr.a, column, names)})"
+        return f"(-{_source(expr.a, column, names, columns)})"
     if isinstance(expr, Bin):
-        a, b = _source(expr.a, column, names), _source(expr.b, column, names)
+        a, b = _source(expr.a, column, names, columns), _source(expr.b, column, names, columns)
         return f"_div({a}, {b})" if expr.op == "/" else f"({a} {_OPS[expr.op]} {b})"
     if isinstance(expr, Fn):
-        args = [_source(x, column, names) for x in expr.args]
+        args = [_source(x, column, names, columns) for x in expr.args]
         if expr.name == "ABS":
             return f"abs({args[0]})"
         if expr.name == "AVERAGE":
@@ -57,6 +56,8 @@ def _source(expr: Expr, column: str | None, names: dict[Node, str]) -> str:
             return f"({args[1]} if {args[0]} else {args[2]})"
         if expr.name == "MROUND":
             return f"_mround({args[0]}, {args[1]})"
+        if expr.name == "NA":
+            return "math.nan"
     raise TypeError(f"no scalar form for {expr!r}")
 
 
@@ -76,8 +77,9 @@ class ScalarModel:
 @cache
 def compile_scalar(model: Model | None = None) -> ScalarModel:
     model = model or compile_model()
-    defs = _definitions(tuple(model.lines.values()))
-    order = _order(defs)
+    columns = model.columns
+    defs = _definitions(tuple(model.lines.values()), columns)
+    order = _order(defs, columns)
     names = {node: f"v{k}" for k, node in enumerate(order)}
     body = []
     for node in order:
@@ -87,10 +89,10 @@ def compile_scalar(model: Model | None = None) -> ScalarModel:
                 continue
             body.append(f"    {names[node]} = t[{node!r}]")
         else:
-            body.append(f"    {names[node]} = {_source(expr, node[1], names)}")
+            body.append(f"    {names[node]} = {_source(expr, node[1], names, columns)}")
     kept = tuple(n for n in order if defs[n] is not INPUT or n in model.typed)
     source = "def model(i, t):\n" + "\n".join(body) + f"\n    return ({', '.join(names[n] for n in kept)},)\n"
-    namespace: dict[str, Any] = {"_div": _div, "_mround": _mround}
+    namespace: dict[str, Any] = {"_div": _div, "_mround": _mround, "math": math}
     exec(compile(source, "<engine.scalar>", "exec"), namespace)  # generated from our own definitions only
     return ScalarModel(kept, namespace["model"], dict(model.fixed), dict(model.typed))
 

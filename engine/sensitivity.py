@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .drivers import DriverError, ImplausibleResultError, base_values, expand, parse_number, resolve
-from .model import Model
+from .drivers import TERMINAL, DriverError, ImplausibleResultError, base_values, expand, parse_number, resolve
+from .model import Model, compile_model
 from .vector import evaluate_many
+from .years import Years
 
 MAX_VALUES = 200  # per axis: a grid is at most 200 x 200 target prices
 _RANGE = re.compile(r"^\s*([^=\s]+)\s*=\s*(.+?)\s*$")
@@ -24,7 +25,7 @@ class Axis:
     values: tuple[float, ...]
 
 
-def parse_axis(text: str, overrides: Mapping[str, Any] | None = None) -> Axis:
+def parse_axis(text: str, overrides: Mapping[str, Any] | None = None, years: Years | None = None) -> Axis:
     """'premium=0.2:0.6:0.1' (start:stop:step, the stop included) or 'premium=0.2,0.4,0.6'.
 
     The axis must contain the driver's value in the case it varies (the base, after overrides), so
@@ -34,7 +35,9 @@ def parse_axis(text: str, overrides: Mapping[str, Any] | None = None) -> Axis:
     if not m:
         raise DriverError(f"axis {text!r}: expected NAME=START:STOP:STEP or NAME=V1,V2,...")
     name, spec = m.groups()
-    targets = expand(name)
+    if name == TERMINAL:
+        raise DriverError(f"axis {name}: {TERMINAL} moves no line (`stmodel extend` uses it for the years it adds)")
+    targets = expand(name, None, years)
     parsed = [parse_number(x) for x in spec.split(":" if ":" in spec else ",")]
     numbers = [x for x in parsed if x is not None]
     if len(numbers) != len(parsed):
@@ -60,7 +63,7 @@ def parse_axis(text: str, overrides: Mapping[str, Any] | None = None) -> Axis:
     for d in targets:
         for v in values:
             d.check(v)
-    current = resolve(overrides or {})
+    current = resolve(overrides or {}, None, years)
     for d in targets:
         if not any(math.isclose(v, float(current[d.name]), rel_tol=1e-9, abs_tol=1e-12) for v in values):
             raise DriverError(f"axis {name}: the values do not include the current {d.name} ({current[d.name]:g})")
@@ -76,12 +79,16 @@ def grid(
 ) -> np.ndarray:
     """`key` (target price by default) for every (row value, column value) pair; `model` is the compiled
     model to run (one with an analyst's actuals), the report's by default."""
-    current = resolve(overrides or {})
+    model = model or compile_model()
+    years = model.years
+    current = resolve(overrides or {}, None, years)
     values: dict[str, Any] = dict(current)
     r, c = np.meshgrid(np.array(rows.values), np.array(cols.values), indexing="ij")
     for axis, mesh in ((rows, r), (cols, c)):
-        for d in expand(axis.driver):
+        for d in expand(axis.driver, None, years):
             values[d.name] = mesh.ravel()
+    if problem := model.target_problem(values["target_year"]):
+        raise DriverError(problem)
     out = evaluate_many(values, outputs=((key, None),), model=model)[(key, None)].reshape(r.shape)
     bad = np.argwhere(~np.isfinite(np.asarray(out, dtype=float)))
     if len(bad):
@@ -89,7 +96,8 @@ def grid(
         at = ((rows, rows.values[i]), (cols, cols.values[j]))
         # The cause: the axes whose value at that cell differs from the case the grid varies (the base,
         # after overrides); both when neither does (the case itself fails).
-        changed = [(a, v) for a, v in at if any(not _same(v, current[d.name]) for d in expand(a.driver))] or list(at)
+        moved = [(a, v) for a, v in at if any(not _same(v, current[d.name]) for d in expand(a.driver, None, years))]
+        changed = moved or list(at)
         raise ImplausibleResultError(
             f"{', '.join(f'{a.driver}={v:g}' for a, v in changed)}: {key} is not a finite number "
             f"({len(bad)} of {out.size} cells); every result must be a finite number",

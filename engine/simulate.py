@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from .drivers import Driver, DriverError, base_values, expand
+from .drivers import TERMINAL, Driver, DriverError, base_values, expand
 from .errors import StmodelError
 from .model import Model, compile_model
 from .report import DATA_DIR, ReportDataError, load_toml
 from .vector import CHUNK, evaluate_many
+from .years import Years
 
 SPEC_FILE = DATA_DIR / "simulation.toml"
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
@@ -61,16 +62,20 @@ def _number(entry: str, key: str, value: Any, base: float) -> float:
     return float(value)
 
 
-def parse_spec(raw: dict[str, Any], source: str = "spec") -> list[Distribution]:
+def parse_spec(raw: dict[str, Any], source: str = "spec", years: Years | None = None) -> list[Distribution]:
+    """The distributions of a spec; a group (`smart_auto_growth`) draws every year of `years` (a model's
+    columns, the report's by default)."""
     if not raw:
         raise SpecError(f'{source}: no distributions; expected one table per driver, e.g. [premium] dist = "normal"')
     out = []
-    base = base_values()
+    base = base_values(None, years)
     for entry, table in raw.items():
         if not isinstance(table, dict):
             raise SpecError(f"{source}: [{entry}] must be a table (dist = ..., parameters)")
+        if entry == TERMINAL:
+            raise SpecError(f"{source}: [{entry}] moves no line (`stmodel extend` uses it for the years it adds)")
         try:
-            targets = expand(entry)
+            targets = expand(entry, None, years)
         except DriverError as e:
             raise SpecError(f"{source}: [{entry}]: {e}") from e
         dist = table.get("dist")
@@ -108,13 +113,13 @@ def parse_spec(raw: dict[str, Any], source: str = "spec") -> list[Distribution]:
     return out
 
 
-def load_spec(path: Path | None = None) -> list[Distribution]:
+def load_spec(path: Path | None = None, years: Years | None = None) -> list[Distribution]:
     path = path or SPEC_FILE
     try:
         raw = load_toml(path)
     except ReportDataError as e:
         raise SpecError(str(e)) from None
-    return parse_spec(raw, path.name)
+    return parse_spec(raw, path.name, years)
 
 
 @dataclass(frozen=True)
@@ -156,9 +161,9 @@ def simulate(
         raise SpecError(f"--seed must be 0 or more, got {seed}")
     from .drivers import resolve
 
-    spec = load_spec() if spec is None else spec
     model = model or compile_model()
-    fixed = dict(resolve(overrides or {}))
+    spec = load_spec(None, model.years) if spec is None else spec
+    fixed = dict(resolve(overrides or {}, model.report, model.years))
     streams = np.random.SeedSequence(seed).spawn(math.ceil(n / CHUNK))
     tp = np.empty(n)
     rating = np.empty(n, dtype=object)

@@ -83,15 +83,20 @@ def display(model: Model, key: str, value: Value | None) -> float | str | None:
     return number + 0.0  # no negative zero in a table
 
 
+def table_columns(model: Model, title: str) -> tuple[str, ...]:
+    """The columns of a report table in this model: the printed ones, then the years an analyst added."""
+    printed = model.report.table(title).columns
+    return (*printed, *(c for c in model.years.added if c not in printed))
+
+
 def table_dict(model: Model, env: Env, title: str) -> dict[str, dict[str, float | str]]:
     """{row label: {column: value}} for one report table, blanks and headings left out."""
-    printed = model.report.table(title)
     out: dict[str, dict[str, float | str]] = {}
     for row in table_rows(model, title):
         if row.key is None:
             continue
         cells = {}
-        for col in printed.columns:
+        for col in table_columns(model, title):
             v = display(model, row.key, env.get((row.key, col)))
             if v is not None:
                 cells[model.column_label(col)] = v
@@ -102,7 +107,7 @@ def table_dict(model: Model, env: Env, title: str) -> dict[str, dict[str, float 
 def peers_dict(model: Model, env: Env) -> dict[str, dict[str, float | str]]:
     """The peer table as the model computes it: live prices, market caps (price x shares) and sales."""
     report: ReportData = model.report
-    meta = report.peers_meta
+    sales, ps_columns = model.sales_columns, model.ps_columns
     out: dict[str, dict[str, float | str]] = {}
     for p in report.peers:
         row: dict[str, float | str] = {
@@ -111,12 +116,12 @@ def peers_dict(model: Model, env: Env) -> dict[str, dict[str, float | str]]:
             "Price (USD)": float(env[(f"{p.key}_price_usd", None)]),
             "Mkt cap (USD mn)": float(env[(f"{p.key}_mkt_cap_usd", None)]),
         }
-        for col in meta["sales_columns"]:
+        for col in sales[p.key]:
             row[f"Sales {col}"] = float(env[(f"{p.key}_sales_{col}", None)])
-        for col in meta["ps_columns"]:
+        for col in ps_columns:
             row[f"P/S {col}"] = float(env[(f"{p.key}_ps_{col}", None)])
         out[p.name] = row
-    out["Average"] = {f"P/S {c}": float(env[(f"peer_average_ps_{c}", None)]) for c in meta["ps_columns"]}
+    out["Average"] = {f"P/S {c}": float(env[(f"peer_average_ps_{c}", None)]) for c in ps_columns}
     return out
 
 
@@ -124,8 +129,8 @@ def table_frame(model: Model, env: Env, title: str) -> pd.DataFrame:
     """A report table as a DataFrame: rows = line items (report labels), columns = years."""
     if title == PEERS_TITLE:
         return pd.DataFrame.from_dict(peers_dict(model, env), orient="index")
-    printed = model.report.table(title)
     data = table_dict(model, env, title)
-    frame = pd.DataFrame.from_dict(data, orient="index", columns=[model.column_label(c) for c in printed.columns])
+    labels = [model.column_label(c) for c in table_columns(model, title)]
+    frame = pd.DataFrame.from_dict(data, orient="index", columns=labels)
     frame.index.name = title
     return frame

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .model import compile_model
 from .model_file import ModelFile
 from .model_file import load as load_model_file
 from .result import run
@@ -14,7 +15,8 @@ from .result import run
 
 @dataclass(frozen=True)
 class Variance:
-    """One reported figure against the report's forecast of it (or its printed figure, for a reported year)."""
+    """One reported figure against the report's forecast of it (or its printed figure, for a reported year;
+    for a year the analyst added, their model file's own forecast of it, before any actual)."""
 
     line: str
     label: str
@@ -37,12 +39,12 @@ def variance(
     mf = load_model_file(model_file)
     extra = list(overrides.items() if isinstance(overrides, Mapping) else overrides)
     report_run = run()
-    before = run([*mf.overrides(), *extra])
+    before = run([*mf.overrides(), *extra], model=compile_model(None, (), mf.years))
     after = run(extra, model_file=mf)
     rows = []
     for (key, col), actual in after.model.actuals.items():
         assert col is not None
-        forecast = report_run.value(key, col)
+        forecast = (report_run if col in report_run.columns else before).value(key, col)
         assert isinstance(forecast, float)
         difference = actual - forecast
         rows.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -109,10 +110,14 @@ class Row:
     value: str
 
 
-def read_rows(path: Path) -> list[Row]:
-    """The CSV's figures, `name, value` a row; an optional header row, blank rows and `#` comments are
-    skipped. A value printed with thousands separators and not quoted (Smart Business,1,464.3) is read
-    as one. Anything else is one line naming the CSV line."""
+def read_rows(
+    path: Path, what: str = "line key or label", header: Callable[[str, str], bool] | None = None
+) -> list[Row]:
+    """The CSV's figures, `name, value` a row (`what` names the first column in messages); an optional
+    header row (`header` tells one), blank rows and `#` comments are skipped. A value printed with
+    thousands separators and not quoted (Smart Business,1,464.3) is read as one. Anything else is one
+    line naming the CSV line."""
+    is_header = header or _is_header
     try:
         if path.is_dir():
             raise ReportDataError(f"{path}: is a directory, not a CSV file")
@@ -127,7 +132,7 @@ def read_rows(path: Path) -> list[Row]:
     except OSError as e:
         raise ReportDataError(f"{path}: cannot read ({e.strerror or e})") from None
     rows: list[Row] = []
-    header = False
+    headed = False
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         for cells in reader:
@@ -138,21 +143,21 @@ def read_rows(path: Path) -> list[Row]:
                 continue
             where = f"{path} line {reader.line_num}"
             if len(cells) < 2 or not cells[0]:
-                raise ReportDataError(f"{where}: expected two columns, line key or label and value, got {cells!r}")
+                raise ReportDataError(f"{where}: expected two columns, {what} and value, got {cells!r}")
             value = ",".join(cells[1:])
             if len(cells) > 2 and not _is_number(value):
                 raise ReportDataError(
-                    f"{where}: expected two columns, line key or label and value, got {len(cells)}"
+                    f"{where}: expected two columns, {what} and value, got {len(cells)}"
                     ' (quote a value with commas: "1,464.3")'
                 )
-            if not rows and not header and _is_header(cells[0], value):
-                header = True  # a header row: `line, value` or `item, 2022A`
+            if not rows and not headed and is_header(cells[0], value):
+                headed = True  # a header row: `line, value` or `item, 2022A`
                 continue
             rows.append(Row(reader.line_num, cells[0], value))
     except csv.Error as e:
         raise ReportDataError(f"{path} line {reader.line_num}: not valid CSV ({e})") from None
     if not rows:
-        raise ReportDataError(f"{path}: no figures (expected rows of line key or label, value)")
+        raise ReportDataError(f"{path}: no figures (expected rows of {what}, value)")
     return rows
 
 
@@ -191,13 +196,13 @@ def actuals_import(
     """
     from engine.files import updating
 
-    column = column_of(year)
     if not model.exists():
         load_model_file(model)  # one line: how to make one
+    column = column_of(year, load_model_file(model).years.years)
     with updating(model) as since:  # read, merge, write: no other writer's change lost meanwhile
         mf = load_model_file(model)
         rows = read_rows(file)
-        compiled = engine.compile_model()
+        compiled = engine.compile_model(None, (), mf.years)
         keys: dict[int, str] = {}
         unknown: list[str] = []
         first: dict[str, Row] = {}
@@ -234,7 +239,7 @@ def actuals_import(
         if done["added"] or done["changed"]:
             mf.save(model, since=since)
     # what was done, after the file is written and unlocked
-    label = engine.compile_model(None, mf.actual_nodes()).column_label(column)
+    label = mf.compiled().column_label(column)
     typer.echo(f"{model}: {label} actuals from {file}")
     for status in ("added", "changed", "unchanged"):
         for text in done[status]:

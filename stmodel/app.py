@@ -169,6 +169,7 @@ def overrides_from(
     so that a year given with its group wins whatever the order typed. A name given twice is refused
     (which of two values was meant cannot be guessed), and so is --basis with a different --set basis=;
     raises DriverError on bad input."""
+    from engine.drivers import TERMINAL
     from engine.scenarios import scenario as named_scenario
 
     pairs: list[tuple[str, object]] = []
@@ -180,8 +181,10 @@ def overrides_from(
         if name in given:
             raise DriverError(f"--set {name} given twice ({given[name]} and {value}); give each driver once")
         given[name] = value
-    registry = engine.drivers()
-    pairs += sorted(given.items(), key=lambda pair: pair[0] in registry)  # groups (not in the registry) first
+    groups = {d.group for d in engine.drivers().values() if d.column is not None}
+    pairs += sorted(given.items(), key=lambda pair: pair[0] not in groups)  # groups first
+    if TERMINAL in given:
+        warn([f"{TERMINAL} moves no line: `stmodel extend` uses it for the years it adds"])
     if basis is not None:
         chosen = str(basis)
         typed = given.get("basis")

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from . import actuals_commands, addin_commands, model_commands, scenario_commands, workbook_commands
+from . import actuals_commands, addin_commands, market_commands, model_commands, scenario_commands, workbook_commands
 from .app import app
 
 # The commands, in the order `stmodel --help` lists them.
@@ -24,6 +24,8 @@ for command in (
     actuals_commands.init,
     actuals_commands.lines,
     actuals_commands.variance,
+    market_commands.extend,
+    market_commands.market,
     workbook_commands.build,
     workbook_commands.recalc,
     workbook_commands.audit,

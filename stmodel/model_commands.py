@@ -11,6 +11,7 @@ from rich.table import Table
 
 import engine
 from engine.drivers import KINDS, expand
+from engine.tables import table_columns
 
 from .app import (
     BasisOption,
@@ -32,8 +33,10 @@ from .app import (
 
 
 def _decimals(result: engine.Result, title: str, label: str, column: str) -> int:
+    """The decimals the report prints a cell with; an added year takes its last printed year's."""
     try:
-        return result.model.report.table(title).row(label).decimals.get(column, 1)
+        printed = result.model.report.table(title)
+        return printed.row(label).decimals.get(column, printed.row(label).decimals.get(printed.columns[-1], 1))
     except KeyError:
         return 1
 
@@ -63,6 +66,8 @@ def value(
         ("12-month target price (HK$)", f"{v['target_price']:.2f}"),
         ("  unrounded (HK$)", f"{v['target_price_unrounded']:.4f}"),
         ("Last price (HK$)", f"{v['last_price']:.2f}"),
+        ("Market data as of", v["as_of"]),
+        ("Valuation year", f"FY{v['target_year']}"),
         ("Upside", fmt_number(v["upside_pct"], 1) + "%"),
         ("Rating", v["rating"]),
         ("Target P/S multiple (x)", f"{v['target_multiple']:.2f}"),
@@ -75,7 +80,7 @@ def value(
         if title == engine.PEERS_TITLE:
             columns = list(next(iter(rows.values())).keys())
         else:
-            columns = list(result.model.report.table(title).columns)
+            columns = list(table_columns(result.model, title))
         table = Table(title=title)
         table.add_column("")
         for c in columns:
@@ -127,14 +132,15 @@ def drivers(
     command takes no --basis. With --model, a "model" column (json: "value" and "set") gives each
     driver's value in your model file, blank where the file leaves it at the base value.
     """
-    items = [d for d in engine.drivers().values() if kind is None or d.kind == kind]
+    mf = load_model_file(model)
+    years = mf.years if mf is not None else None
+    items = [d for d in engine.drivers(None, years).values() if kind is None or d.kind == kind]
     if kind is not None and not items:
         fail(f"--kind {kind!r}: expected {', '.join(KINDS[:-1])} or {KINDS[-1]}")
-    mf = load_model_file(model)
     if mf is not None:
         warn(mf.warnings)
-        values = dict(engine.resolve(mf.overrides()))
-        given = {d.name for name in mf.drivers for d in expand(name)}
+        values = dict(engine.resolve(mf.overrides(), None, years))
+        given = {d.name for name, _ in mf.overrides() for d in expand(name, None, years)}
     if format is Format.json:
         records = [driver_record(d) for d in items]
         if mf is not None:
@@ -154,7 +160,7 @@ def drivers(
         table.caption = f"model: the value {mf.where} sets (blank: the base value); units: --format json"
     table.add_column("meaning", ratio=1, min_width=20)
     for d in items:
-        base = d.base if isinstance(d.base, str) else f"{d.base:.4g}"
+        base = d.base if isinstance(d.base, str) else f"{d.base:.4g}" if d.base == d.base else "-"
         if mf is None:
             table.add_row(d.name, d.unit, base, d.meaning)
             continue

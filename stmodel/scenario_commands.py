@@ -28,6 +28,14 @@ from .app import (
 )
 
 
+def model_of(mf: engine.ModelFile | None, overrides: dict[str, object]) -> engine.Model:
+    """The compiled model a scenario command runs: the model file's (its years and actuals), with the
+    peer sales years the overrides name (`--set palantir_sales_FY2025E=...`)."""
+    from engine.result import with_peer_sales
+
+    return with_peer_sales(mf.compiled() if mf else engine.compile_model(), list(overrides))
+
+
 def sensitivity(
     rows: Annotated[str, typer.Option("--rows", help="Row axis: NAME=START:STOP:STEP (stop included) or NAME=V1,V2.")],
     cols: Annotated[str, typer.Option("--cols", help="Column axis, same form, e.g. usdcny=6.45:7.05:0.1.")],
@@ -46,9 +54,10 @@ def sensitivity(
 
     mf = load_model_file(model)
     overrides = dict([*(mf.overrides() if mf else []), *overrides_from(sets, scenario, basis)])
-    warn([*(mf.warnings if mf else []), *engine.run(overrides, model=mf.compiled() if mf else None).warnings()])
-    row_axis, col_axis = parse_axis(rows, overrides), parse_axis(cols, overrides)
-    table = grid(row_axis, col_axis, overrides, model=mf.compiled() if mf else None)
+    compiled = model_of(mf, overrides)
+    warn([*(mf.warnings if mf else []), *engine.run(overrides, model=compiled).warnings()])
+    row_axis, col_axis = parse_axis(rows, overrides, compiled.years), parse_axis(cols, overrides, compiled.years)
+    table = grid(row_axis, col_axis, overrides, model=compiled)
     if format is Format.json:
         payload = {
             "rows": {"driver": row_axis.driver, "values": list(row_axis.values)},
@@ -105,11 +114,11 @@ def simulate(
 
         check_model_file(workbook)
     mf = load_model_file(model)
-    compiled = mf.compiled() if mf else None
     overrides = dict([*(mf.overrides() if mf else []), *overrides_from(sets, scenario, basis)])
+    compiled = model_of(mf, overrides)
     # the fixed drivers give a usable result before any scenario is drawn
     warn([*(mf.warnings if mf else []), *engine.run(overrides, model=compiled).warnings()])
-    distributions = load_spec(spec)
+    distributions = load_spec(spec, compiled.years)
     if n >= 200_000:
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("simulating", total=n)

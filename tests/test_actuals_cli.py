@@ -6,12 +6,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from typer.testing import CliRunner
+from clirun import invoke, ok
 
 import engine
-from stmodel.cli import app
 
-runner = CliRunner()
 SEGMENTS = ("smart_business", "smart_city", "smart_life", "smart_auto")
 # The report's 2022F (Segmental Breakdown, Income Statement) and the actuals these tests enter: each at
 # least 5% away from the report's figure, and not a common scale of it, so the target price moves.
@@ -26,16 +24,6 @@ Smart Life,900
 smart_auto,400.0
 Cost of Goods Sold,"(2,300.0)"
 """
-
-
-def invoke(*args: str | Path):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def ok(*args: str | Path):
-    result = invoke(*args)
-    assert result.exit_code == 0, (args, result.output)
-    return result
 
 
 @pytest.fixture
@@ -350,7 +338,11 @@ def test_importing_into_a_missing_model_file_says_how_to_make_one(tmp_path):
         ("smart_auto = 400.0", "revenue = 5150.0", ["is a subtotal", "give smart_business"]),
         ("\n[actuals.2022]", "\n[actuals.2019]", ["year '2019' is not a column of the model"]),
         ("\n[actuals.2022]", "\n[actuals.2022", ["not valid TOML", "line "]),
-        ("\n[drivers]", "\n[assumptions]", ["unknown table [assumptions]; a model file has model, drivers, actuals"]),
+        (
+            "\n[drivers]",
+            "\n[assumptions]",
+            ["unknown table [assumptions]; a model file has model, market, drivers, actuals"],
+        ),
         ("\n[drivers]", "\n[drivers]\npremium = 5e5", ["[drivers] premium"]),
     ],
 )

@@ -41,8 +41,11 @@ def test_json_contract():
         "target_multiple",
         "valuation_usd_m",
         "peer_average_ps",
+        "as_of",
+        "target_year",
     ]
     assert (v["target_price"], v["upside_pct"], v["rating"], v["last_price"]) == (2.7, 25.0, "BUY", 2.16)
+    assert (v["as_of"], v["target_year"]) == ("2023-01-12", 2024)  # the report's last price, its FY24 P/S
     assert [round(x, 1) for x in v["peer_average_ps"].values()] == [10.3, 7.5, 5.4]
     assert list(v["peer_average_ps"]) == ["FY2022E", "FY2023E", "FY2024E"]
     assert list(data["tables"]) == TITLES

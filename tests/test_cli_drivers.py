@@ -238,7 +238,7 @@ def test_every_posts_key_is_a_line_of_the_model(rows):
 
 def test_drivers_kind_filters_and_refuses_an_unknown_kind():
     result = invoke("drivers", "--format", "json", "--kind", "setting")
-    assert {r["name"] for r in json.loads(result.stdout)} == {"revolver", "basis", "issue_price"}
+    assert {r["name"] for r in json.loads(result.stdout)} == {"revolver", "basis", "issue_price", "terminal_growth"}
     result = invoke("drivers", "--kind", "forcast")
     assert result.exit_code == 2
     assert "expected forecast, setting, market, valuation or peer" in result.stderr

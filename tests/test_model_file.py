@@ -88,9 +88,9 @@ def test_run_with_a_model_file_path_or_object_and_overrides_on_top(path):
         (("cogs = -2300.0", "revenue = 5150"), "give smart_business, smart_city, smart_life, smart_auto instead"),
         (("[actuals.2022]", "[actuals.2019]"), "year '2019' is not a column of the model (2020-2024)"),
         (("[drivers]", "[drivers"), "not valid TOML"),
-        (("[drivers]", "[driver]"), "unknown table [driver]; a model file has model, drivers, actuals"),
+        (("[drivers]", "[driver]"), "unknown table [driver]; a model file has model, market, drivers, actuals"),
         (("premium = 0.5", "premium = 50000"), "[drivers] premium"),
-        (('"2024F"]', '"2024F", "2025F"]'), "[model] years"),
+        (('"2024F"]', '"2024F", "2026F"]'), "[model] years"),
     ],
 )
 def test_a_bad_file_is_one_line_naming_the_file_and_place(path, change, message):

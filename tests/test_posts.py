@@ -25,6 +25,7 @@ SETTINGS: dict[str, dict[str, object]] = {
     "issue_price": {"capital_issues_2023F": 1000.0},
     "buy_threshold_small": {"cap_basis": "small"},
     "fully_valued_threshold": {"buy_threshold_large": 0.5},  # not a BUY, so HOLD or FULLY VALUED
+    "target_year": {"capital_issues_2024F": 1000.0},  # shares that differ between valuation years
 }
 
 
@@ -33,6 +34,8 @@ def bumped(d: Driver) -> object:
     if d.choices:
         return next(c for c in d.choices if c != d.base)
     assert isinstance(d.base, float)
+    if d.unit == "year":
+        return d.base - 1  # the valuation year before
     low, high = d.bounds or (-np.inf, np.inf)
     for candidate in (d.base * 1.1 + 1.0, d.base * 0.9 - 1.0, d.base + 0.01, d.base - 0.01):
         if low < candidate <= high:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from stmodel.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
+PRICES = "field,value\nas_of,2023-03-31\nlast_price,1.95\nusdcny,6.87\nhkdusd,7.85\n"  # a market file
 
 
 def setup_commands() -> list[str]:
@@ -46,6 +47,7 @@ def readme_examples() -> list[str]:
 def test_readme_examples_run_in_order(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "docs").mkdir()
+    (tmp_path / "prices.csv").write_text(PRICES)  # what `stmodel market prices.csv` reads
     examples = readme_examples()
     assert len(examples) >= 8
     for line in examples:

@@ -100,8 +100,10 @@ def test_every_numeric_driver_accepts_only_its_hard_bounds(wb):
     row = make_layout().input_row("gross_margin_2023F").row  # at least -1, at most 1 (a margin above 100%)
     dv = validation_of(ws, "gross_margin_2023F")
     assert dv.formula1 == f"AND(ISNUMBER(B{row}),B{row}>=-1,B{row}<=1)"
+    target_year = validation_of(ws, "target_year")  # a year: one the peers have sales for, from a list
+    assert (target_year.type, target_year.formula1) == ("list", '"2022,2023,2024"')
     for name, d in drivers.items():
-        if d.bounds is not None:
+        if d.bounds is not None and d.unit != "year":
             low, high = d.bounds
             assert validation_of(ws, name).formula1.endswith(
                 f"{low:.15g},B{make_layout().input_row(name).row}<={high:.15g})"

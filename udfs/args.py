@@ -13,8 +13,9 @@ from typing import Any
 from engine.actuals import ActualsError, column_of, line_key, number, ordered
 from engine.drivers import DriverError, expand
 from engine.errors import StmodelError
-from engine.lines import YEARS
 from engine.model import Model, Node, compile_model
+from engine.report import load_report
+from engine.years import YEARS, YearError, Years, years_for
 
 PREFIX = "#ST! "
 # A drivers row naming an actual: `actual:smart_business:2022` (the workbook's Drivers range carries one per
@@ -49,12 +50,12 @@ def driver_overrides(drivers: Any, where: str = "drivers") -> tuple[tuple[str, A
     return drivers_and_actuals(drivers, where)[0]
 
 
-def drivers_and_actuals(drivers: Any, where: str = "drivers") -> tuple[tuple[tuple[str, Any], ...], Actuals]:
-    """A two-column name/value range as (((name, value), ...), actuals): a row named `actual:<line>:<year>`
-    is a reported figure, ((line, column), value), not given while its value is empty; every other row
-    is a driver, whose value must be given. Blank rows are skipped."""
-    out = []
-    actuals: dict[Node, float] = {}
+def drivers_and_actuals(drivers: Any, where: str = "drivers") -> tuple[tuple[tuple[str, Any], ...], Actuals, Years]:
+    """A two-column name/value range as (((name, value), ...), actuals, years): a row named
+    `actual:<line>:<year>` is a reported figure, ((line, column), value), not given while its value is
+    empty; every other row is a driver, whose value must be given. Blank rows are skipped. The years
+    are those the names need (a workbook extended to 2026 has `..._2026F` drivers)."""
+    named: list[tuple[int, str, Any]] = []
     for i, row in enumerate(rows_of(drivers), start=1):
         if all(v is None or v == "" for v in row):
             continue
@@ -63,9 +64,13 @@ def drivers_and_actuals(drivers: Any, where: str = "drivers") -> tuple[tuple[tup
         name, value = row
         if not isinstance(name, str) or not name.strip():
             raise STError(f"{where} row {i}: the first column must hold a driver name, got {name!r}")
-        name = name.strip()
+        named.append((i, name.strip(), value))
+    years = _years([name for _, name, _ in named], where)
+    out = []
+    actuals: dict[Node, float] = {}
+    for i, name, value in named:
         if name[: len(ACTUAL_PREFIX)].lower() == ACTUAL_PREFIX:
-            node = _actual_node(name, f"{where} row {i}")
+            node = _actual_node(name, f"{where} row {i}", years)
             if value is None or value == "":
                 continue
             if node in actuals:
@@ -78,7 +83,15 @@ def drivers_and_actuals(drivers: Any, where: str = "drivers") -> tuple[tuple[tup
         if value is None or value == "":
             raise STError(f"driver '{name}' in {where} row {i} is empty")
         out.append((name, value))
-    return tuple(out), ordered(actuals.items())
+    return tuple(out), ordered(actuals.items()), years
+
+
+def _years(names: list[str], where: str) -> Years:
+    """The years the range's drivers need (`..._2026F`: a model to 2026); an actual row must name one."""
+    try:
+        return years_for(names, tuple(p.key for p in load_report().peers))
+    except YearError as e:
+        raise STError(f"{where}: {e}") from None
 
 
 @cache
@@ -86,7 +99,7 @@ def _base_model() -> Model:
     return compile_model()
 
 
-def _actual_node(name: str, where: str) -> Node:
+def _actual_node(name: str, where: str, years: Years | None = None) -> Node:
     """The (line, column) an `actual:<line>:<year>` row names; an STError naming it when it names none."""
     parts = name[len(ACTUAL_PREFIX) :].split(":")
     if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
@@ -96,30 +109,30 @@ def _actual_node(name: str, where: str) -> Node:
     line, year_text = (p.strip() for p in parts)
     try:
         key = line_key(_base_model(), line)
-        return (key, column_of(year_text))
+        return (key, column_of(year_text, (years or Years()).years))
     except ActualsError as e:
         raise STError(f"'{name}' in {where}: {e}") from None
 
 
-def check_overrides(pairs: Sequence[tuple[str, Any]]) -> None:
+def check_overrides(pairs: Sequence[tuple[str, Any]], years: Years | None = None) -> None:
     """Raise STError for the first unknown driver or bad value."""
     for name, value in pairs:
         try:
-            for d in expand(name):
+            for d in expand(name, None, years):
                 d.check(value)
         except DriverError as e:
             raise STError(str(e)) from None
 
 
-def year(value: Any) -> str:
+def year(value: Any, years: tuple[str, ...] = YEARS) -> str:
     """A year column from '2024F', 2024 or 'FY2024'; a forecast year also as '2022A', as it is headed once
-    actuals of that year are entered (the column keeps its name)."""
+    actuals of that year are entered (the column keeps its name). `years`: the model's columns."""
     text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value or "").strip()
     text = text.upper().removeprefix("FY")
-    for y in YEARS:
+    for y in years:
         if text in (y, y[:4], y[:4] + "A"):
             return y
-    raise STError(f"unknown year {value!r}; years are {', '.join(YEARS)}")
+    raise STError(f"unknown year {value!r}; years are {', '.join(years)}")
 
 
 def flag(value: Any, what: str, default: bool) -> bool:

@@ -41,11 +41,11 @@ def result(drivers: Any = None, extra: tuple[tuple[str, Any], ...] = ()) -> engi
         _results.move_to_end(key)
         return hit
     stats["misses"] += 1
-    pairs, actuals = drivers_and_actuals(drivers)
+    pairs, actuals, years = drivers_and_actuals(drivers)
     pairs += extra
-    check_overrides(pairs)
+    check_overrides(pairs, years)
     try:
-        res = engine.run(pairs, model=compile_model(None, actuals) if actuals else None)
+        res = engine.run(pairs, model=compile_model(None, actuals, years))
     except DriverError as e:
         raise STError(str(e)) from None
     _results[key] = res

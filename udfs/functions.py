@@ -21,7 +21,7 @@ import engine
 from engine import versions
 from engine.drivers import expand
 from engine.expr import Value
-from engine.tables import PEERS_TITLE, TABLE_TITLES, table_rows
+from engine.tables import PEERS_TITLE, TABLE_TITLES, table_columns, table_rows
 
 from .args import PREFIX, STError, choose, flag, numbers, year
 from .cache import result
@@ -114,20 +114,21 @@ def ST_RATING(drivers=None, price=None, cap=None):  # noqa: N802
 @arg("drivers", ndim=2, doc=DRIVERS_DOC)
 @guarded
 def ST_VALUATION(drivers=None):  # noqa: N802
-    """Equity valuation in US$ m: target P/S multiple x FY2024F revenue / USDCNY."""
+    """Equity valuation in US$ m: target P/S multiple x the valuation year's revenue / USDCNY."""
     return float(result(drivers).raw("valuation_usd_m"))
 
 
 @func(category=CATEGORY)
 @arg("item", doc='Report row label, e.g. "Net Profit" or "Debtors Turn (avg days)"')
-@arg("fiscal_year", doc='Year column: "2020A" to "2024F" (or 2024)')
+@arg("fiscal_year", doc='Year column: "2020A" to the last forecast year, e.g. "2024F" (or 2024)')
 @arg("drivers", ndim=2, doc=DRIVERS_DOC)
 @guarded
 def ST_LINE(item, fiscal_year, drivers=None):  # noqa: N802
     """One line item for one year, in the report's units (RMB m; percentage rows as printed)."""
     label = choose(item, list(LABELS), "line item")
-    col = year(fiscal_year)
-    value = result(drivers).value(LABELS[label], col)
+    res = result(drivers)
+    col = year(fiscal_year, res.model.years.years)
+    value = res.value(LABELS[label], col)
     if value is None:
         raise STError(f"'{label}' has no value in {col}")
     return value
@@ -143,7 +144,7 @@ def ST_FORECAST(table=None, drivers=None):  # noqa: N802
     res = result(drivers)
     if title == PEERS_TITLE:
         return _peers(res)
-    columns = list(res.model.report.table(title).columns)
+    columns = list(table_columns(res.model, title))
     rows: list[list[Any]] = [[title, *(res.model.column_label(c) for c in columns)]]  # 2022A with its actuals
     for row in table_rows(res.model, title):
         if row.key is None:  # a section heading, as the report prints it
@@ -180,7 +181,7 @@ def ST_SENSITIVITY(row_driver, row_values, col_driver, col_values, drivers=None)
     grid_r, grid_c = np.meshgrid(rows, cols, indexing="ij")
     for name, grid in ((row_driver, grid_r), (col_driver, grid_c)):
         try:
-            targets = expand(str(name))
+            targets = expand(str(name), None, base.model.years)
         except engine.DriverError as e:
             raise STError(str(e)) from None
         for d in targets:
@@ -190,6 +191,8 @@ def ST_SENSITIVITY(row_driver, row_values, col_driver, col_values, drivers=None)
                 except engine.DriverError as e:
                     raise STError(str(e)) from None
             values[d.name] = grid.ravel()
+    if problem := base.model.target_problem(values["target_year"]):
+        raise STError(problem)
     env = engine.evaluate(values, base.model)
     tp = np.broadcast_to(env[("target_price", None)], grid_r.size).reshape(grid_r.shape)
     out: list[list[Any]] = [[f"{row_driver} \\ {col_driver}", *cols]]
@@ -208,10 +211,10 @@ def ST_DRIVER(driver, drivers=None):  # noqa: N802
     name = str(driver or "").strip()
     if name not in res.drivers:
         try:
-            expand(name)
+            expand(name, None, res.model.years)
         except engine.DriverError as e:
             raise STError(str(e)) from None
-        raise STError(f"'{name}' is a per-year group; name one year, e.g. {name}_2024F")
+        raise STError(f"'{name}' is a per-year group; name one year, e.g. {name}_{res.model.forecast[-1]}")
     return res.drivers[name]
 
 

@@ -6,6 +6,7 @@ typed cell, which it restates), its text into the hidden ModelFile sheet, and it
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
@@ -14,8 +15,8 @@ from engine.errors import StmodelError
 from engine.lines import HIST
 from engine.model_file import ModelFile
 
-from .layout import ACTUALS, ASSUMPTIONS, MODEL_FILE_SHEET, VARIANCE, make_layout
-from .reader import Assumptions, ReadError, SheetIndex, actual_grid, grid_of, home_cells
+from .layout import ACTUALS, ASSUMPTIONS, DATE_FORMAT, MARKET_AS_OF_LABEL, MODEL_FILE_SHEET, VARIANCE
+from .reader import Assumptions, ReadError, SheetIndex, actual_grid, grid_of, home_cells, layout_of
 
 
 class ApplyError(StmodelError, ValueError):
@@ -28,8 +29,17 @@ def apply_model_file(wb: Any, model_file: ModelFile) -> list[str]:
     from .build import Builder
     from .sheets.actuals import variance, write_model_text
 
-    layout = make_layout()
+    try:
+        layout = layout_of(wb)  # the years the workbook was built for (its recorded model file's, or the report's)
+    except ReadError as e:
+        raise ApplyError(str(e)) from None
     model = model_file.compiled(layout.model.report)
+    if model.years != layout.model.years:
+        theirs, ours = _columns(model.years), _columns(layout.model.years)
+        raise ApplyError(
+            f"the model file's columns ({theirs}) are not the workbook's ({ours}); "
+            "build the workbook from it instead: stmodel build --model FILE"
+        )
     if ACTUALS not in wb.sheetnames:
         raise ApplyError(
             f"the workbook has no {ACTUALS} sheet (built by an older stmodel); build it again with "
@@ -39,7 +49,7 @@ def apply_model_file(wb: Any, model_file: ModelFile) -> list[str]:
         sheet = Assumptions(grid_of(wb[ASSUMPTIONS]), layout, strict=False)
     except ReadError as e:
         raise ApplyError(str(e)) from None
-    values = resolve(model_file.overrides(), model.report)
+    values = resolve(model_file.overrides(), model.report, model.years)
     changed: list[str] = []
 
     def put(ws: Any, row: int, col: int, value: Any, what: str) -> None:
@@ -51,7 +61,14 @@ def apply_model_file(wb: Any, model_file: ModelFile) -> list[str]:
         ws.cell(row, col).value = value
 
     names = set(sheet.names())
-    for name in drivers(model.report):
+    if model_file.as_of is not None and MARKET_AS_OF_LABEL in names:
+        cell = sheet.cell(MARKET_AS_OF_LABEL)
+        old = cell_date(wb[ASSUMPTIONS].cell(cell.row, cell.col).value)
+        if old != model_file.as_of:
+            changed.append(f"market_as_of: {old or 'blank'} -> {model_file.as_of}")
+        wb[ASSUMPTIONS].cell(cell.row, cell.col).value = dt.date.fromisoformat(model_file.as_of)
+        wb[ASSUMPTIONS].cell(cell.row, cell.col).number_format = DATE_FORMAT
+    for name in drivers(model.report, model.years):
         if name not in names:
             raise ApplyError(f"{ASSUMPTIONS}: driver '{name}' is missing; the model file's value has no cell")
         cell = sheet.cell(name)
@@ -79,6 +96,20 @@ def apply_model_file(wb: Any, model_file: ModelFile) -> list[str]:
     builder.wb = wb
     variance(builder)
     return changed
+
+
+def _columns(years: Any) -> str:
+    sales = sorted({c for _, c in years.peer_sales})
+    return f"{years.years[0]}-{years.years[-1]}" + (f", peer sales {', '.join(sales)}" if sales else "")
+
+
+def cell_date(value: Any) -> str | None:
+    """A date cell's value as an ISO date (None when it holds no date)."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return None
 
 
 def _shown(value: Any) -> str:

@@ -9,6 +9,7 @@ each sheet is written by its module in workbook/sheets/, at the cells workbook/l
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 
@@ -20,8 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 import engine
 from engine.drivers import resolve
 from engine.errors import StmodelError
-from engine.expr import INPUT, to_excel
-from engine.lines import COLUMNS, FCST
+from engine.expr import INPUT, Bin, Const, Drv, Expr, Fn, Neg, Raw, to_excel
 from engine.model import Model, compile_model
 from engine.model_file import ModelFile
 
@@ -95,8 +95,11 @@ class Builder:
             model = model_file.compiled(model.report if model is not None else None)
         self.model = model or compile_model()
         self.layout: Layout = make_layout(self.model)
-        self.base: dict[str, object] = dict(resolve(model_file.overrides(), self.model.report) if model_file else {})
-        self.env = engine.evaluate(engine.base_values(self.model.report), self.model)
+        report, years = self.model.report, self.model.years
+        self.base: dict[str, object] = dict(resolve(model_file.overrides(), report, years) if model_file else {})
+        self.env = engine.evaluate(engine.base_values(report, years), self.model)
+        as_of = (model_file.as_of if model_file is not None else None) or report.market["last_price"].date
+        self.as_of = dt.date.fromisoformat(as_of)  # the date of the market data: the file's [market], or the report's
         self.decimals = _decimals(self.model)
         self.wb = Workbook()
         self.wb.remove(self.wb.active)
@@ -119,7 +122,38 @@ class Builder:
         expr = self.model.lines[key].definition(column)
         if expr is None:
             raise BuildError(f"{key} {column}: the line has no definition for this column")
-        return "=" + to_excel(expr, column, COLUMNS, FormulaContext(self.layout, sheet))
+        return "=" + self.render(expr, column, sheet)
+
+    def render(self, expr: Expr, column: str | None, sheet: str) -> str:
+        """A definition as a formula body on `sheet`; a year it compares a year driver with (the cases of
+        `target_year`) reads the Actuals sheet's cell holding that year's number, so no number is typed."""
+        return to_excel(
+            self._years_as_cells(expr, sheet), column, self.model.columns, FormulaContext(self.layout, sheet)
+        )
+
+    def _years_as_cells(self, expr: Expr, sheet: str) -> Expr:
+        if isinstance(expr, Bin):
+            a, b = self._years_as_cells(expr.a, sheet), self._years_as_cells(expr.b, sheet)
+            if expr.op == "=" and isinstance(a, Drv) and isinstance(b, Const) and self._is_year(a, b):
+                year = f"{int(b.value)}F"
+                where = None if sheet == ACTUALS else ACTUALS
+                b = Raw(self.layout.actuals.year_cell(year, where, absolute=True))
+            return Bin(expr.op, a, b)
+        if isinstance(expr, Neg):
+            return Neg(self._years_as_cells(expr.a, sheet))
+        if isinstance(expr, Fn):
+            return Fn(expr.name, tuple(self._years_as_cells(x, sheet) for x in expr.args))
+        return expr
+
+    def _is_year(self, driver: Drv, value: Const) -> bool:
+        """A year driver (unit "year") compared with a forecast year the Actuals sheet has a number for."""
+        d = self.layout.input_row(driver.name).driver if self.layout.is_driver(driver.name) else None
+        return (
+            d is not None
+            and d.unit == "year"
+            and isinstance(value.value, int | float)
+            and f"{int(value.value)}F" in self.layout.actuals.columns
+        )
 
     def has_value(self, key: str, column: str | None) -> bool:
         return (key, column) in self.env
@@ -173,7 +207,7 @@ class Builder:
     def year_heading(self, year: str, sheet: str) -> str:
         """A year's heading: a reported year as printed; a forecast year's switches to A by formula when any
         actual of that year is entered on the Actuals sheet (`=Actuals!D$4&IF(COUNT(...)>0,"A","F")`)."""
-        if year not in FCST:
+        if year not in self.model.forecast:
             return year
         lay = self.layout.actuals
         where = None if sheet == ACTUALS else ACTUALS

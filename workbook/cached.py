@@ -7,12 +7,15 @@ some of our formatting, such as frozen panes), the results are written into our 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import zipfile
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+
+from openpyxl.utils.datetime import to_excel
 
 from engine.files import replacing
 
@@ -41,6 +44,8 @@ def _value_xml(value: Any) -> tuple[str, str] | None:
         return ("str", "")
     if isinstance(value, bool):
         return ("b", "1" if value else "0")
+    if isinstance(value, dt.date | dt.time | dt.timedelta):
+        return ("n", repr(float(to_excel(value))))  # a date result (market_as_of on the Cover) is a serial number
     if isinstance(value, int | float):
         if not math.isfinite(value):
             return None

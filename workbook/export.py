@@ -46,12 +46,14 @@ from .layout import (
     README_LABEL,
     REFRESHED,
     REFRESHED_CELL,
+    Layout,
     column_number,
     make_layout,
 )
 from .links import drop_external_links, link_targets, read_addin_calls
 from .natives import evaluate_udf, has_udf, native_formula
-from .reader import ReadError, SheetIndex, grid_of, read_engine, recorded_model_file
+from .reader import ReadError, SheetIndex, grid_of, layout_of, read_engine, recorded_model_file
+from .sheets.cover import wrap_note
 from .styles import INPUT_FILL
 
 NOTE_AUTHOR = "stmodel export"
@@ -108,9 +110,18 @@ def _write_value(ws: Any, cell: str, value: Any, note: str) -> str:
     return f"{ws.title}!{cell}:{end}"
 
 
+def _layout(wb: Any) -> Layout:
+    """The workbook's layout (its recorded model file's years); the report's when that file cannot be read
+    (the copy's audit reports it)."""
+    try:
+        return layout_of(wb)
+    except ReadError:
+        return make_layout()
+
+
 def replace_udfs(wb: Any, values: Any) -> list[str]:
     """Native twins or values for every ST_* cell; returns the ranges now holding exported values."""
-    layout = make_layout()
+    layout = _layout(wb)
     blocks: list[str] = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():
@@ -202,7 +213,7 @@ def drop_macros(wb: Any, package: Package) -> list[str]:
 
 def _needs_values(wb: Any, values: Any) -> bool:
     """True when some ST_* cell has no native twin and the file carries no calculated results."""
-    layout = make_layout()
+    layout = _layout(wb)
     formulas = [
         (ws.title, c.coordinate, formula_text(c)) for ws in wb.worksheets for row in ws.iter_rows() for c in row
     ]
@@ -224,9 +235,10 @@ def protect(wb: Any, password: str | None) -> int:
     except ReadError:
         recorded = None  # the copy's audit reports it
     inputs = template(recorded.text() if recorded is not None else None).inputs
+    layout = _layout(wb)
     unlocked = 0
     for ws in wb.worksheets:
-        index = SheetIndex(ws)
+        index = SheetIndex(ws, layout)
         for row in ws.iter_rows():
             for c in row:
                 ident = index.identity(c.column, c.row)
@@ -259,7 +271,7 @@ def readme(wb: Any) -> None:
     if COVER not in wb.sheetnames:
         return
     ws = wb[COVER]
-    heading = SheetIndex(ws).key_row.get(README_LABEL)
+    heading = SheetIndex(ws, _layout(wb)).key_row.get(README_LABEL)
     if heading is None:
         return
     col = column_number(LABEL_COL)
@@ -272,6 +284,9 @@ def readme(wb: Any) -> None:
         "values (see the cell comments). The Engine sheet holds values from the last refresh, dated in "
         f"{REFRESHED_CELL}."
     )
+    last_col = _layout(wb).cover.last_column
+    if ws.cell(last, col).coordinate in ws.merged_cells:  # the read-me's lines span the printed width
+        wrap_note(ws, last + 1, last_col)
 
 
 def export_analyst_copy(
@@ -300,7 +315,7 @@ def export_analyst_copy(
     blocks = outside + replace_udfs(wb, values) + replace_external_links(wb, values)
     drop_external_links(wb)  # no formula reads them now
     if ENGINE in wb.sheetnames:
-        stamp = read_engine(grid_of(wb[ENGINE])).status.get(REFRESHED)
+        stamp = read_engine(grid_of(wb[ENGINE]), _layout(wb)).status.get(REFRESHED)
         wb[ENGINE][ENGINE_NOTE_CELL] = (
             f"Values from the Python engine, refreshed {stamp}; no formula depends on Python."
         )

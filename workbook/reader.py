@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from engine.errors import StmodelError
@@ -24,7 +25,6 @@ from .layout import (
     ACTUALS_KEY_COL,
     ASSUMPTIONS,
     ENGINE,
-    ENGINE_KEY_COL,
     ENGINE_STATUS,
     ENGINE_VALUE_COL,
     ERRATA_COLUMNS,
@@ -252,7 +252,7 @@ class EngineBlock:
 def read_engine(grid: Grid, layout: Layout | None = None) -> EngineBlock:
     layout = layout or make_layout()
     index = SheetIndex.from_grid(ENGINE, grid, layout)
-    value_col, key_col = column_number(ENGINE_VALUE_COL), column_number(ENGINE_KEY_COL)
+    value_col, key_col = column_number(ENGINE_VALUE_COL), column_number(layout.engine_key_col)
     status = {label: index.value(row, value_col) for label in ENGINE_STATUS if (row := index.key_row.get(label))}
     rows: dict[Any, int] = {}
     for r in range(1, len(grid) + 1):
@@ -307,7 +307,38 @@ def recorded_model_file(wb: Any) -> ModelFile | None:
     text = model_text(wb)
     if text is None:
         return None
+    return _parsed(text)
+
+
+def _parsed(text: str) -> ModelFile:
     try:
         return ModelFile.parse(text)
     except ModelFileError as e:
         raise ReadError(f"{MODEL_FILE_SHEET} sheet: {str(e).removeprefix('model file: ')}") from None
+
+
+@cache
+def layout_of_text(text: str | None) -> Layout:
+    """The layout of a workbook built from the model file `text` (None: the report's): its years (2025F,
+    2026F after `stmodel extend`) and peer sales columns place every cell. Actuals move no cell, so the
+    model is the file's years without them (a reader takes the actuals from the Actuals sheet)."""
+    if text is None:
+        return make_layout()
+    from engine.model import compile_model
+
+    years = _parsed(text).years
+    return make_layout(compile_model(None, (), years))
+
+
+def layout_of(wb: Any) -> Layout:
+    """The layout of an openpyxl workbook: from its recorded model file (the ModelFile sheet), else the
+    report's. ReadError when the recorded file cannot be read."""
+    return layout_of_text(model_text(wb))
+
+
+def layout_of_grid(grid: Grid | None) -> Layout:
+    """The layout of a workbook whose ModelFile sheet holds `grid` (None: it has none)."""
+    if grid is None:
+        return make_layout()
+    lines = [row[0] if row and isinstance(row[0], str) else "" for row in grid]
+    return layout_of_text("\n".join(lines).rstrip("\n") + "\n")

@@ -19,14 +19,33 @@ from engine.drivers import DriverError
 from engine.errors import StmodelError
 from engine.expr import Env
 from engine.files import check_target, same_file, updating
-from engine.lines import HIST, PRIOR, YEARS
+from engine.lines import HIST, PRIOR
 from engine.model import Model, Node, compile_model
 from engine.model_file import ModelFile
 from engine.result import checked_evaluation
 from workbook.audit.package import identity_problem
 from workbook.book import BookAdapter, OpenpyxlBook, open_for_update, save_atomic
-from workbook.layout import ACTUALS, ASSUMPTIONS, ENGINE, Layout, engine_frame, make_layout, put
-from workbook.reader import Assumptions, Cell, ReadError, SheetIndex, actual_cells, home_cells
+from workbook.layout import (
+    ACTUALS,
+    ASSUMPTIONS,
+    ENGINE,
+    MARKET_AS_OF_LABEL,
+    MODEL_FILE_SHEET,
+    VALUE_COL,
+    Layout,
+    column_number,
+    engine_frame,
+    put,
+)
+from workbook.reader import (
+    Assumptions,
+    Cell,
+    ReadError,
+    SheetIndex,
+    actual_cells,
+    home_cells,
+    layout_of_grid,
+)
 
 
 class RefreshError(StmodelError, ValueError):
@@ -46,7 +65,7 @@ def read_inputs(book: BookAdapter, layout: Layout) -> tuple[dict[str, Any], dict
     if problem:
         raise RefreshError(problem)
     model = layout.model
-    registry = engine.drivers(model.report)
+    registry = engine.drivers(model.report, model.years)
     values: dict[str, Any] = {}
     typed: dict[tuple[str, str], float | str] = {}
     try:
@@ -100,7 +119,7 @@ def read_actuals(book: BookAdapter, layout: Layout) -> tuple[tuple[Node, float],
 def actual_model(layout: Layout, actuals: tuple[tuple[Node, float], ...]) -> Model:
     """The report's model with the workbook's actuals in place (the Actuals sheet is the record of them; a
     reported year's restatement is a typed statement figure, read with the others)."""
-    return compile_model(layout.model.report, actuals)
+    return compile_model(layout.model.report, actuals, layout.model.years)
 
 
 def engine_rows(layout: Layout, env: Env, drivers_read: int, model: Model | None = None) -> list[list[Any]]:
@@ -108,8 +127,9 @@ def engine_rows(layout: Layout, env: Env, drivers_read: int, model: Model | None
     each year headed as `model` (the one the values come from) heads it: 2022A once it holds actuals."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     model = model or layout.model
-    headings = {y: model.column_label(y) for y in YEARS}
-    rows = engine_frame(layout.engine_labels, (stamp, engine.__version__, drivers_read), headings)
+    headings = {y: model.column_label(y) for y in layout.years}
+    status = (stamp, engine.__version__, drivers_read)
+    rows = engine_frame(layout.engine_labels, status, headings, layout.engine_header)
     for (key, col), cell in layout.engine_cells.items():
         if (key, col) not in env:
             continue
@@ -127,14 +147,38 @@ def refresh(book: BookAdapter, layout: Layout | None = None) -> dict[str, Any]:
     """Run the engine on the workbook's inputs and write the Engine sheet; returns the valuation, with
     "warnings": what an analyst should look at (`engine.Result.warnings`: a driver outside its plausible
     range, a negative balance, an actual year that does not balance), each one line."""
-    layout = layout or make_layout()
+    layout = layout or book_layout(book)
     values, typed = read_inputs(book, layout)
     model = actual_model(layout, read_actuals(book, layout))  # the Actuals sheet's figures over the forecasts
-    drivers = {k: v for k, v in values.items() if k in engine.drivers(model.report)}
+    drivers = {k: v for k, v in values.items() if k in engine.drivers(model.report, model.years)}
     env = checked_evaluation(values, model, typed)  # no overflowing result is written
     book.write_block(ENGINE, engine_rows(layout, env, len(drivers), model))
-    result = engine.Result(model, drivers, env)
+    result = engine.Result(model, drivers, env, market_as_of(book))
     return {**result.valuation(), "warnings": result.warnings()}
+
+
+def book_layout(book: BookAdapter) -> Layout:
+    """The workbook's layout: its recorded model file's years (the hidden ModelFile sheet), else the report's."""
+    grid = book.grid(MODEL_FILE_SHEET) if MODEL_FILE_SHEET in book.sheet_names() else None
+    try:
+        return layout_of_grid(grid)
+    except ReadError as e:
+        raise RefreshError(str(e)) from None
+
+
+def market_as_of(book: BookAdapter) -> str:
+    """The date of the market data as the Assumptions sheet holds it (ISO), or "" when it holds none."""
+    grid = book.grid(ASSUMPTIONS)
+    index = SheetIndex.from_grid(ASSUMPTIONS, grid)
+    row = index.key_row.get(MARKET_AS_OF_LABEL)
+    value = index.value(row, column_number(VALUE_COL)) if row else None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2958466:
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(value))).isoformat()  # an Excel serial (xlwings)
+    return ""
 
 
 def refresh_file(

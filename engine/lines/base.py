@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
 from ..expr import INPUT, Const, Drv, Expr, Ref, abs_, if_
-
-HIST = ("2020A", "2021A")
-FCST = ("2022F", "2023F", "2024F")
-YEARS = HIST + FCST
-PRIOR = "2019A"  # implied 2019 figures that some 2020A ratios need
-COLUMNS = (PRIOR, *YEARS)
+from ..years import COLUMNS as COLUMNS  # the report's columns (engine/years.py), re-exported
+from ..years import FCST as FCST
+from ..years import HIST as HIST
+from ..years import PRIOR as PRIOR
+from ..years import YEARS as YEARS
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..expr import INPUT, Ref, avg, if_, mround
+from collections.abc import Callable
+
+from ..expr import INPUT, Expr, Ref, avg, choose, if_, mround
 from .base import FV, Line, P, R, both, growth_abs, hkd_per_rmb
 
 VALUATION_LINES: tuple[Line, ...] = (
@@ -61,10 +63,15 @@ VALUATION_LINES: tuple[Line, ...] = (
 
 
 def peer_lines(
-    peers: list[tuple[str, str]], sales_columns: list[str], ps_columns: list[str], target_ps: str
+    peers: list[tuple[str, str]],
+    sales: dict[str, tuple[str, ...]],
+    ps_columns: tuple[str, ...],
+    targets: tuple[tuple[int, str, str], ...],
 ) -> tuple[Line, ...]:
-    """Peer lines (price, market cap, sales, P/S) and the P/S averages; `peers` is (key, currency driver
-    or '') per company. Market cap is price x shares, so a peer's price moves its P/S and the target."""
+    """Peer lines (price, market cap, sales, P/S), the P/S averages and the valuation. `peers` is (key,
+    currency driver or '') per company, `sales` each peer's sales columns, `ps_columns` the columns
+    every peer has sales for, `targets` the (year, forecast column, P/S column) `target_year` can
+    choose. Market cap is price x shares, so a peer's price moves its P/S and the target."""
     out: list[Line] = []
     for key, fx in peers:
         price_usd = P(f"{key}_price") / P(fx) if fx else P(f"{key}_price")
@@ -79,7 +86,7 @@ def peer_lines(
                 meaning="Price in US$ times the shares in issue",
             )
         )
-        for col in sales_columns:
+        for col in sales[key]:
             out.append(Line(f"{key}_sales_{col}", f"Sales {col}", "US$ m", value=P(f"{key}_sales_{col}")))
         for col in ps_columns:
             ps = R(f"{key}_mkt_cap_usd") / R(f"{key}_sales_{col}")
@@ -94,28 +101,58 @@ def peer_lines(
                 meaning="Mean of the peers' unrounded P/S ratios",
             )
         )
-    average = R(f"peer_average_ps_{target_ps}")
-    target_col = "2024F"
+
+    def of_target_year(value: Callable[[str, str], Expr]) -> Expr:
+        return choose(P("target_year"), tuple((year, value(col, ps)) for year, col, ps in targets))
+
+    years = f"{targets[0][0]}-{targets[-1][0]}" if targets else "none"
+    chosen: tuple[tuple[str, str, str, Callable[[str, str], Expr], str], ...] = (
+        (
+            "target_peer_ps",
+            "Peer average P/S, valuation year (x)",
+            "x",
+            lambda col, ps: R(f"peer_average_ps_{ps}"),
+            f"The peers' average P/S of target_year ({years}); #N/A for a year without peer sales",
+        ),
+        (
+            "target_revenue",
+            "Revenue, valuation year (RMB m)",
+            "RMB m",
+            lambda col, ps: Ref("revenue", at=col),
+            "Revenue of target_year",
+        ),
+        (
+            "target_shares",
+            "Shares outstanding, valuation year (m)",
+            "m shares",
+            lambda col, ps: Ref("shares_out", at=col),
+            "Shares outstanding at the end of target_year",
+        ),
+    )
+    for key, label, unit, value, meaning in chosen:
+        out.append(
+            Line(key, label, unit, value=of_target_year(value), meaning=meaning or f"{label[:-9]} of target_year")
+        )
     out += [
         Line(
             "target_multiple",
             "Target P/S multiple (x)",
             "x",
-            value=average + average * P("premium"),
-            meaning=f"Peer average P/S {target_ps} with the premium: (1 + premium) x average",
+            value=R("target_peer_ps") + R("target_peer_ps") * P("premium"),
+            meaning="Peer average P/S of target_year with the premium: (1 + premium) x average",
         ),
         Line(
             "valuation_usd_m",
             "Valuation (US$ m)",
             "US$ m",
-            value=R("target_multiple") * Ref("revenue", at=target_col) / P("usdcny"),
+            value=R("target_multiple") * R("target_revenue") / P("usdcny"),
         ),
         Line(
             "target_price_unrounded",
             "Target price, unrounded (HK$)",
             "HK$",
-            value=R("valuation_usd_m") * P("hkdusd") / Ref("shares_out", at=target_col),
-            meaning=f"Valuation in HK$ over the shares outstanding at the end of {target_col}",
+            value=R("valuation_usd_m") * P("hkdusd") / R("target_shares"),
+            meaning="Valuation in HK$ over the shares outstanding at the end of target_year",
         ),
         Line(
             "target_price",

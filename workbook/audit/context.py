@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from ..formulas import Token, cells_of, scan
-from ..layout import at
-from ..reader import SheetIndex
+from ..layout import Layout, at, make_layout
+from ..reader import ReadError, SheetIndex, layout_of
 from .findings import Finding
 from .rules import Rule
 from .template import formula_text
@@ -32,7 +32,8 @@ class Auditor:
         self.values = values
         self.findings: list[Finding] = []
         self._formulas: list[FormulaCell] | None = None
-        self.indexes = {ws.title: SheetIndex(ws) for ws in formulas.worksheets}
+        self.layout = workbook_layout(formulas)
+        self.indexes = {ws.title: SheetIndex(ws, self.layout) for ws in formulas.worksheets}
         self.names = {n.upper(): n for n in formulas.defined_names}
         self.sheets = set(formulas.sheetnames)
         props = {p.name: p.value for p in getattr(formulas, "custom_doc_props", [])}
@@ -54,6 +55,15 @@ class Auditor:
                         if text is not None:
                             self._formulas.append(FormulaCell(ws, c, text, list(scan(text))))
         return self._formulas
+
+
+def workbook_layout(wb: Any) -> Layout:
+    """Where the workbook's cells are: its recorded model file's years (2025F, 2026F once extended), or the
+    report's when it has none or one that cannot be read (a finding of its own)."""
+    try:
+        return layout_of(wb)
+    except ReadError:
+        return make_layout()
 
 
 def cells_in(ranges: str) -> set[tuple[str, str]]:

@@ -99,7 +99,7 @@ def _cell(a: Auditor, tpl: Template, sheet: str, index: SheetIndex, c: Any) -> I
     if ident in tpl.formulas:
         if not formula and isinstance(c.value, int | float):
             a.add(HARDCODE, *at, f"A typed number replaced the formula of {label}.")
-        elif text is not None and token_form(canonical(text), sheet, a.indexes) != tpl.formulas[ident]:
+        elif text is not None and token_form(canonical(text, a.layout), sheet, a.indexes) != tpl.formulas[ident]:
             a.add(FORMULA_CHANGED, *at, f"The formula of {label} differs from the model's definition.")
         elif not formula:
             a.add(HARDCODE, *at, f"A typed value replaced the formula of {label}.")

@@ -4,14 +4,14 @@ adjustments, the Checks sheet, and balance/cash-tie differences against the reco
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import engine
 from engine.drivers import DriverError, ImplausibleResultError
 from engine.errata import load_errata
-from engine.lines import FCST
 
-from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, LIVE_PREFIX, SCENARIOS, at, locate, make_layout
+from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, LIVE_PREFIX, SCENARIOS, at, locate
 from ..reader import Assumptions, ReadError, SheetIndex
 from .context import Auditor
 from .rules import (
@@ -30,12 +30,13 @@ def inputs(a: Auditor) -> None:
     if ASSUMPTIONS not in a.sheets:
         return
     try:
-        sheet = Assumptions(a.indexes[ASSUMPTIONS].grid, strict=False)
+        sheet = Assumptions(a.indexes[ASSUMPTIONS].grid, a.layout, strict=False)
     except ReadError:
         return  # no Name/Base header row: the structure check reports the missing line
-    regs = engine.drivers()
-    base = engine.base_values()
-    fixed = engine.compile_model().fixed
+    model = a.layout.model  # the workbook's years: the report's, or its model file's
+    regs = engine.drivers(model.report, model.years)
+    base = engine.base_values(model.report, model.years)
+    fixed = model.fixed
     checked: dict[str, Any] = {}  # the valid Base values, for the results check below
     scenarios: dict[str, dict[str, Any]] = {label: {} for label in SCENARIOS[1:]}  # and each column's own
     if sheet.selector is not None and sheet.selector.value not in SCENARIOS:
@@ -63,12 +64,14 @@ def inputs(a: Auditor) -> None:
                 a.add(INVALID_INPUT, ASSUMPTIONS, cell.address, f"{e} (cell holds {what}).")
                 continue
             checked[name] = value
-            if value != base[name] and not _close(value, base[name]):
+            if value != base[name] and not _close(value, base[name]) and not _both_nan(value, base[name]):
                 a.add(
                     CHANGED_INPUT,
                     ASSUMPTIONS,
                     cell.address,
-                    f"{name} changed from the base case {base[name]!r} to {value!r}.",
+                    f"{name} changed from the base case {base[name]!r} to {value!r}."
+                    if not _both_nan(base[name], base[name])
+                    else f"{name} is {value!r} (a year the report gives no figure for).",
                 )
         elif name in fixed:
             cell = sheet.cell(name)
@@ -79,11 +82,15 @@ def inputs(a: Auditor) -> None:
                     cell.address,
                     f"The fixed report adjustment {name} was changed ({fixed[name]!r} -> {cell.value!r}).",
                 )
-    finite_results(a, sheet, checked, scenarios)
+    finite_results(a, sheet, checked, scenarios, model)
 
 
 def finite_results(
-    a: Auditor, sheet: Assumptions, values: dict[str, Any], scenarios: dict[str, dict[str, Any]] | None = None
+    a: Auditor,
+    sheet: Assumptions,
+    values: dict[str, Any],
+    scenarios: dict[str, dict[str, Any]] | None = None,
+    model: Any = None,
 ) -> None:
     """The Base values, and each scenario's (Base with the column's own values where it has one, as the
     Live column reads them), give results the engine can use (no overflow, a finite valuation): the
@@ -95,13 +102,21 @@ def finite_results(
         if label != base and not own:
             continue  # a scenario with no values of its own is the Base case
         try:
-            engine.run({**values, **own})
-        except ImplausibleResultError as e:
-            for name in e.drivers:
+            engine.run({**values, **own}, model=model)
+        except DriverError as e:
+            # results no one can use (ImplausibleResultError names the drivers), or a valuation year the model
+            # cannot value (no forecast column, peers without sales): at the drivers the message names
+            named = e.drivers if isinstance(e, ImplausibleResultError) else _named({**values, **own}, str(e))
+            for name in named:
                 address = sheet.cell(name, label if name in own else base).address
                 if address not in reported:
                     reported.add(address)
                     a.add(INVALID_INPUT, ASSUMPTIONS, address, f"{e}." if label == base else f"{label}: {e}.")
+
+
+def _named(values: dict[str, Any], message: str) -> tuple[str, ...]:
+    """The drivers a message names (`target_year=2025: no FY2025E sales ...`), by whole name."""
+    return tuple(n for n in values if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", message))
 
 
 def model_checks(a: Auditor) -> None:
@@ -159,11 +174,11 @@ def known_differences(a: Auditor) -> None:
     bs, cf = a.indexes.get(BALANCE), a.indexes.get(CASH_FLOW)
     if not bs or not cf:
         return
-    layout = make_layout()
+    layout = a.layout
     clean = basis_in_use(a) == "clean"
 
     def recorded_in(erratum: str, year: str) -> float:
-        if clean and year in FCST:
+        if clean and year in layout.forecast:
             return 0.0
         return (errata[erratum].amounts or {}).get(year, 0.0)
 
@@ -213,6 +228,10 @@ def _difference(
             cell,
             f"{year}: difference of {diff:,.0f} is the report's own ({erratum} in docs/errata.md).",
         )
+
+
+def _both_nan(a: Any, b: Any) -> bool:
+    return isinstance(a, float) and isinstance(b, float) and a != a and b != b
 
 
 def _close(a: Any, b: Any) -> bool:

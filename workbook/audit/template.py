@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..formulas import Token, cells_of, normal_tokens, normalised, relative_form, scan
-from ..layout import ACTUALS, ENGINE, SIMULATION
+from ..layout import ACTUALS, ENGINE, SIMULATION, Layout
 from ..reader import SheetIndex
 from ..styles import INPUT_FONT
 
@@ -84,12 +84,13 @@ def token_form(formula: str, host_sheet: str, indexes: dict[str, SheetIndex]) ->
     return "".join(out)
 
 
-def canonical(formula: str) -> str:
-    """A formula with ST_* calls that have a native twin written natively (an analyst copy's form)."""
+def canonical(formula: str, layout: Layout | None = None) -> str:
+    """A formula with ST_* calls that have a native twin written natively (an analyst copy's form), read with
+    `layout` (the workbook's; the report's unless given)."""
     from ..layout import make_layout
     from ..natives import native_formula
 
-    return native_formula(normalised(formula), make_layout()) or formula
+    return native_formula(normalised(formula), layout or make_layout()) or formula
 
 
 @cache
@@ -98,10 +99,12 @@ def template(model_text: str | None = None) -> Template:
     the model file a workbook was built from (its ModelFile sheet), which the template is built from too."""
     from engine.model_file import ModelFile
 
-    from ..build import build_workbook
+    from ..build import Builder
 
-    wb = build_workbook(model_file=ModelFile.parse(model_text) if model_text is not None else None)
-    indexes = {ws.title: SheetIndex(ws) for ws in wb.worksheets}
+    builder = Builder(model_file=ModelFile.parse(model_text) if model_text is not None else None)
+    wb = builder.build()
+    layout = builder.layout
+    indexes = {ws.title: SheetIndex(ws, layout) for ws in wb.worksheets}
     formulas: dict[Identity, str] = {}
     labels: dict[Identity, str] = {}
     inputs: set[Identity] = set()
@@ -125,7 +128,7 @@ def template(model_text: str | None = None) -> Template:
                 lines.setdefault(ws.title, set()).add(ident[1])
                 text = formula_text(c)
                 if text is not None:
-                    formulas[ident] = token_form(canonical(text), ws.title, indexes)
+                    formulas[ident] = token_form(canonical(text, layout), ws.title, indexes)
                 elif styled_as_input(c):
                     inputs.add(ident)
                     if is_number(c.value):

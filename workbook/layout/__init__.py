@@ -30,6 +30,7 @@ from .actuals import (
 from .assumptions import (
     BEAR_COL,
     BULL_COL,
+    DATE_FORMAT,
     DRIVERS_NAME_COL,
     DRIVERS_VALUE_COL,
     FIRST_INPUT_ROW,
@@ -38,6 +39,11 @@ from .assumptions import (
     INPUTS_FREEZE,
     LIVE_COL,
     LIVE_PREFIX,
+    MARKET_AS_OF_CELL,
+    MARKET_AS_OF_LABEL,
+    MARKET_AS_OF_NAME,
+    MARKET_AS_OF_NOTE_CELL,
+    MARKET_AS_OF_ROW,
     MEANING_COL,
     NAME_COL,
     PLAUSIBLE_HIGH_COL,
@@ -86,6 +92,7 @@ from .cells import (
     put,
     quote,
     row_of,
+    year_columns,
 )
 from .core import FormulaContext, Layout, make_layout
 from .engine_block import (
@@ -102,9 +109,12 @@ from .engine_block import (
     REFRESHED,
     REFRESHED_CELL,
     engine_frame,
+    engine_header,
+    engine_key_col,
 )
 from .pages import (
     CHECKS_VALUE_COL,
+    COVER_NOTE_COL,
     COVER_SUMMARY,
     COVER_TABLE,
     COVER_VALUE_COL,
@@ -131,9 +141,11 @@ from .valuation import (
     PEER_COLUMNS,
     SINGLE_COL,
     TARGET_LINES,
+    TARGET_YEAR_LABEL,
     PeerTable,
     SensitivityGrid,
     ValuationLayout,
+    sales_columns,
 )
 
 __all__ = [
@@ -154,9 +166,11 @@ __all__ = [
     "CHECKS",
     "CHECKS_VALUE_COL",
     "COVER",
+    "COVER_NOTE_COL",
     "COVER_SUMMARY",
     "COVER_TABLE",
     "COVER_VALUE_COL",
+    "DATE_FORMAT",
     "DRIVERS_NAME_COL",
     "DRIVERS_VALUE_COL",
     "ENGINE",
@@ -187,6 +201,11 @@ __all__ = [
     "LAST_YEAR_COL",
     "LIVE_COL",
     "LIVE_PREFIX",
+    "MARKET_AS_OF_CELL",
+    "MARKET_AS_OF_LABEL",
+    "MARKET_AS_OF_NAME",
+    "MARKET_AS_OF_NOTE_CELL",
+    "MARKET_AS_OF_ROW",
     "MARKET_LINES",
     "MEANING_COL",
     "MEMO",
@@ -219,6 +238,7 @@ __all__ = [
     "STATEMENTS",
     "SUBTITLE_CELL",
     "TARGET_LINES",
+    "TARGET_YEAR_LABEL",
     "TITLE_CELL",
     "TOLERANCE_CELL",
     "UDF_COLUMNS",
@@ -250,6 +270,8 @@ __all__ = [
     "at",
     "column_number",
     "engine_frame",
+    "engine_header",
+    "engine_key_col",
     "fixed",
     "locate",
     "make_layout",
@@ -257,4 +279,6 @@ __all__ = [
     "put",
     "quote",
     "row_of",
+    "sales_columns",
+    "year_columns",
 ]

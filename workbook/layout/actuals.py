@@ -18,7 +18,7 @@ from engine.lines import FCST
 from engine.model import Model
 from engine.tables import TABLE_TITLES
 
-from .cells import FIRST_ROW, HEADER_ROW, YEAR_COLUMN, YearHeader, at
+from .cells import FIRST_ROW, HEADER_ROW, YEAR_COLUMN, YearHeader, at, year_columns
 
 ACTUALS_HEADER_LABEL = "Line"
 ACTUALS_KEY_COL, ACTUALS_UNIT_COL = "B", "C"  # each row's line key and unit, beside its label
@@ -26,7 +26,7 @@ ACTUALS_YEAR_ROW = FIRST_ROW  # the years as numbers (2022), which the year head
 ACTUALS_YEAR_LABEL = "Fiscal year"
 ACTUALS_FIRST_ROW = ACTUALS_YEAR_ROW + 2  # a blank row, then the first table heading
 ACTUALS_FREEZE = at(YEAR_COLUMN[FCST[0]], ACTUALS_YEAR_ROW + 1)
-ACTUALS_COLUMNS = MappingProxyType({y: YEAR_COLUMN[y] for y in FCST})
+ACTUALS_COLUMNS = MappingProxyType({y: YEAR_COLUMN[y] for y in FCST})  # the report's; a model's: `columns`
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,20 +37,25 @@ class ActualsLayout:
     first_row: int
     last_row: int
 
+    @property
+    def columns(self) -> Mapping[str, str]:
+        """Forecast column -> its input column: the model's forecast years (2022F -> D ... 2026F -> H)."""
+        return self.header.columns
+
     def cell(self, key: str, year: str) -> str:
         """The input cell of a line's actual for a forecast year."""
-        return at(ACTUALS_COLUMNS[year], self.rows[key])
+        return at(self.columns[year], self.rows[key])
 
     def column_range(self, year: str, sheet: str | None = None) -> str:
         """The year's input column (rows fixed), as COUNT reads it."""
-        col = ACTUALS_COLUMNS[year]
+        col = self.columns[year]
         prefix = f"{sheet}!" if sheet else ""
         return f"{prefix}{col}${self.first_row}:{col}${self.last_row}"
 
-    def year_cell(self, year: str, sheet: str | None = None) -> str:
-        """The cell holding the year's number (2022), row fixed."""
+    def year_cell(self, year: str, sheet: str | None = None, absolute: bool = False) -> str:
+        """The cell holding the year's number (2022), row fixed (and its column too with `absolute`)."""
         prefix = f"{sheet}!" if sheet else ""
-        return f"{prefix}{ACTUALS_COLUMNS[year]}${ACTUALS_YEAR_ROW}"
+        return f"{prefix}{'$' if absolute else ''}{self.columns[year]}${ACTUALS_YEAR_ROW}"
 
 
 TITLE_ORDER = {title: i for i, title in enumerate(TABLE_TITLES)}
@@ -70,7 +75,8 @@ def place_actuals(model: Model) -> ActualsLayout:
                 rows[key] = row
                 row += 1
         row += 1
-    header = YearHeader(HEADER_ROW, ACTUALS_HEADER_LABEL, ACTUALS_COLUMNS)
+    columns = year_columns(model.years.years)
+    header = YearHeader(HEADER_ROW, ACTUALS_HEADER_LABEL, MappingProxyType({y: columns[y] for y in model.forecast}))
     return ActualsLayout(header, MappingProxyType(headings), MappingProxyType(rows), ACTUALS_FIRST_ROW, row - 2)
 
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from engine.drivers import Driver, drivers
+from engine.lines import FCST
 from engine.model import Model
 
-from .actuals import ACTUALS_COLUMNS, ActualsLayout, place_actuals
+from .actuals import ActualsLayout, place_actuals
 from .cells import ASSUMPTIONS, HEADER_ROW, at, fixed
 
 NAME_COL, VALUE_COL, BEAR_COL, BULL_COL, LIVE_COL = "A", "B", "C", "D", "E"
@@ -43,6 +44,14 @@ SCENARIO_LABEL = "Scenario in use"
 SCENARIO_ROW = 4  # the scenario selector: A4 label, B4 the named input `scenario`
 SCENARIO_CELL = at(VALUE_COL, SCENARIO_ROW)
 SCENARIO_NOTE_CELL = at(BEAR_COL, SCENARIO_ROW)
+# The date of the market data (last_price, usdcny, hkdusd, the peers' prices): a typed date below the
+# selector, in the rows that stay in view, named `market_as_of`; the Cover shows it.
+MARKET_AS_OF_LABEL = "Market data as of"
+MARKET_AS_OF_NAME = "market_as_of"
+MARKET_AS_OF_ROW = SCENARIO_ROW + 1
+MARKET_AS_OF_CELL = at(VALUE_COL, MARKET_AS_OF_ROW)
+MARKET_AS_OF_NOTE_CELL = at(BEAR_COL, MARKET_AS_OF_ROW)
+DATE_FORMAT = "yyyy-mm-dd"
 FIRST_INPUT_ROW = 7
 INPUTS_FREEZE = at(VALUE_COL, FIRST_INPUT_ROW)
 LIVE_PREFIX = "live_"
@@ -87,7 +96,7 @@ def actual_driver_rows(actuals: ActualsLayout, last_driver_row: int) -> tuple[Ac
     first = actual_heading_row(last_driver_row) + 1
     out: list[ActualDriverRow] = []
     for key in actuals.rows:
-        for year in ACTUALS_COLUMNS:
+        for year in actuals.columns:
             out.append(ActualDriverRow(first + len(out), key, year))
     return tuple(out)
 
@@ -102,12 +111,13 @@ class InputsLayout:
 
 def place_inputs(model: Model) -> InputsLayout:
     """Drivers (and the actual rows of the Drivers range below them), then the fixed report adjustments,
-    then the 2019 figures the 2020A ratios imply."""
+    then the 2019 figures the 2020A ratios imply. A model extended beyond the report's years has the added
+    years' drivers (`drivers(report, years)`) and their adjustments, which are zero (the analyst's years)."""
     from engine.calibration import adjustments
 
     rows: list[InputRow] = []
     row = FIRST_INPUT_ROW
-    regs: dict[str, Driver] = drivers(model.report)
+    regs: dict[str, Driver] = drivers(model.report, model.years)
     for d in regs.values():
         rows.append(InputRow(row, d.name, d.base, d.unit, d.meaning, d.source, "driver", d))
         row += 1
@@ -116,7 +126,8 @@ def place_inputs(model: Model) -> InputsLayout:
     drivers_range = f"{ASSUMPTIONS}!{fixed(at(DRIVERS_NAME_COL, FIRST_INPUT_ROW))}:{fixed(at(DRIVERS_VALUE_COL, last))}"
     row = last + 3
     for name, cols in adjustments(model.report).items():
-        for col in cols:
+        added = [c for c in model.years.added if f"{name}_{c}" in model.fixed] if FCST[-1] in cols else []
+        for col in (*cols, *added):
             full = f"{name}_{col}"
             meaning = _ADJ_MEANING.get(name, name)
             rows.append(InputRow(row, full, model.fixed[full], "RMB m", meaning, "docs/errata.md", "adjustment"))

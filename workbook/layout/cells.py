@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from types import MappingProxyType
 from typing import Any
 
@@ -36,8 +37,17 @@ SUBTITLE_CELL = "A2"  # and the line under it
 LABEL_COL = "A"  # row labels: how a reader finds a line again after an analyst inserts rows
 HEADER_ROW = 3  # the year header (or a table's column titles)
 FIRST_ROW = 4
-# The year columns of every year-by-year sheet: 2020A -> B ... 2024F -> F.
-YEAR_COLUMN = MappingProxyType({year: get_column_letter(i + 2) for i, year in enumerate(YEARS)})
+
+
+@cache
+def year_columns(years: tuple[str, ...]) -> Mapping[str, str]:
+    """The year columns of every year-by-year sheet, from column B: 2020A -> B ... 2024F -> F, and on to
+    the last year of a model extended beyond the report's (2026F -> H). `Layout.year_column` is a model's."""
+    return MappingProxyType({year: get_column_letter(i + 2) for i, year in enumerate(years)})
+
+
+# The report's year columns (2020A -> B ... 2024F -> F); a model's own are `Layout.year_column`.
+YEAR_COLUMN = year_columns(YEARS)
 FIRST_YEAR_COL, LAST_YEAR_COL = YEAR_COLUMN[YEARS[0]], YEAR_COLUMN[YEARS[-1]]
 
 
@@ -97,6 +107,6 @@ class YearHeader:
         return {column_number(col): year for year, col in self.columns.items()}
 
 
-def year_header(row: int, label: str) -> YearHeader:
-    """The standard header: the model's years in the year columns."""
-    return YearHeader(row, label, YEAR_COLUMN)
+def year_header(row: int, label: str, columns: Mapping[str, str] = YEAR_COLUMN) -> YearHeader:
+    """The standard header: the model's years in the year columns (the report's unless given)."""
+    return YearHeader(row, label, columns)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
 
-from engine.lines import PRIOR, YEARS
+from engine.lines import PRIOR
 from engine.model import Model, compile_model
 
 from .actuals import ActualsLayout, place_actuals
@@ -29,9 +29,10 @@ from .cells import (
     at,
     fixed,
     quote,
+    year_columns,
     year_header,
 )
-from .engine_block import ENGINE_HEADER, place_engine
+from .engine_block import engine_header, engine_key_col, place_engine
 from .pages import CHECKS_HEADER_LABEL, ChecksLayout, CoverLayout, place_checks, place_cover
 from .statements import HEADER_LABEL, STATEMENTS, Homes, YearRow, place_statements
 from .valuation import ValuationLayout, place_valuation
@@ -58,6 +59,39 @@ class Layout:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_inputs", MappingProxyType({i.name: i for i in self.inputs}))
+
+    # ------------------------------------------------------------ the model's years
+    @property
+    def years(self) -> tuple[str, ...]:
+        """The model's year columns: 2020A, 2021A, 2022F ... its last forecast year."""
+        return self.model.years.years
+
+    @property
+    def forecast(self) -> tuple[str, ...]:
+        """The forecast years (those holding actuals included): 2022F ... the last."""
+        return self.model.forecast
+
+    @property
+    def year_column(self) -> Mapping[str, str]:
+        """Year -> its column on every year-by-year sheet: 2020A -> B ... 2026F -> H for a model to 2026."""
+        return year_columns(self.years)
+
+    @property
+    def first_year_col(self) -> str:
+        return self.year_column[self.years[0]]
+
+    @property
+    def last_year_col(self) -> str:
+        return self.year_column[self.years[-1]]
+
+    @property
+    def engine_header(self) -> YearHeader:
+        return self.year_headers[ENGINE][0]
+
+    @property
+    def engine_key_col(self) -> str:
+        """The Engine sheet's column of line keys, after the last year's."""
+        return engine_key_col(self.engine_header)
 
     # ------------------------------------------------------------ lookups
     @property
@@ -123,12 +157,13 @@ class FormulaContext:
         return LIVE_PREFIX + name if self.layout.is_driver(name) else name
 
 
-def _year_headers(cover: CoverLayout, actuals: ActualsLayout) -> dict[str, tuple[YearHeader, ...]]:
-    statement = year_header(HEADER_ROW, HEADER_LABEL)
+def _year_headers(model: Model, cover: CoverLayout, actuals: ActualsLayout) -> dict[str, tuple[YearHeader, ...]]:
+    columns = year_columns(model.years.years)
+    statement = year_header(HEADER_ROW, HEADER_LABEL, columns)
     headers: dict[str, tuple[YearHeader, ...]] = {sheet: (statement,) for sheet, _, _ in STATEMENTS}
     headers[VALUATION] = (statement,)
-    headers[CHECKS] = (year_header(HEADER_ROW, CHECKS_HEADER_LABEL),)
-    headers[ENGINE] = (ENGINE_HEADER,)
+    headers[CHECKS] = (year_header(HEADER_ROW, CHECKS_HEADER_LABEL, columns),)
+    headers[ENGINE] = (engine_header(model),)
     headers[COVER] = (cover.header,)
     headers[ACTUALS] = (actuals.header,)
     return headers
@@ -144,7 +179,7 @@ def make_layout(model: Model | None = None) -> Layout:
     valuation = place_valuation(model, homes, year_rows, singles)
     inputs = place_inputs(model)
     engine_cells, engine_labels = place_engine(model, year_rows)
-    missing = [k for k, line in model.lines.items() if line.by_year and (k, YEARS[0]) not in homes]
+    missing = [k for k, line in model.lines.items() if line.by_year and (k, model.years.years[0]) not in homes]
     missing += [k for k, line in model.lines.items() if not line.by_year and (k, None) not in homes]
     if missing:
         raise ValueError(f"lines without a place in the workbook: {missing}")
@@ -164,6 +199,6 @@ def make_layout(model: Model | None = None) -> Layout:
         checks=place_checks(),
         engine_cells=MappingProxyType(engine_cells),
         engine_labels=MappingProxyType(engine_labels),
-        year_headers=MappingProxyType(_year_headers(cover, actuals)),
+        year_headers=MappingProxyType(_year_headers(model, cover, actuals)),
         actuals=actuals,
     )

@@ -17,7 +17,8 @@ from engine.tables import table_rows
 from .cells import FIRST_ROW, HEADER_ROW, LABEL_COL, YearHeader, at
 
 # ------------------------------------------------------------------ Cover
-COVER_SUMMARY = ("rating", "target_price", "upside", "last_price", "last_price_date", "checks")
+COVER_SUMMARY = ("rating", "target_price", "upside", "last_price", "market_as_of", "checks")
+COVER_NOTE_COL = "C"  # beside a headline figure: what it rests on (the valuation year beside the target price)
 COVER_SUMMARY_ROW = 4  # the headline figures: label in column A, value in column B, one a row
 COVER_VALUE_COL = "B"
 COVER_TABLE = "Forecasts and Valuation"
@@ -45,7 +46,7 @@ class CoverLayout:
 def place_cover(model: Model) -> CoverLayout:
     summary = {key: COVER_SUMMARY_ROW + i for i, key in enumerate(COVER_SUMMARY)}
     table_row = COVER_SUMMARY_ROW + len(COVER_SUMMARY) + 1
-    columns = model.report.table(COVER_TABLE).columns
+    columns = (*model.report.table(COVER_TABLE).columns, *model.years.added)  # page one, and the years added
     header = YearHeader(
         table_row + 1,
         COVER_HEADER_LABEL,

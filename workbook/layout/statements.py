@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.lines import YEARS
 from engine.model import Model
 from engine.tables import table_rows
 
-from .cells import BALANCE, CASH_FLOW, FIRST_ROW, INCOME, SEGMENTS, YEAR_COLUMN, at
+from .cells import BALANCE, CASH_FLOW, FIRST_ROW, INCOME, SEGMENTS, at, year_columns
 
 # Statement sheets and the report table each one shows.
 STATEMENTS = (
@@ -54,8 +53,8 @@ def place_home(
 ) -> None:
     """A line's home row (labelled as printed, or with the line's own label): its cell for every year."""
     rows.append(YearRow(sheet, row, label or model.lines[key].label, key, True))
-    for y in YEARS:
-        homes[(key, y)] = (sheet, at(YEAR_COLUMN[y], row))
+    for y, col in year_columns(model.years.years).items():
+        homes[(key, y)] = (sheet, at(col, row))
 
 
 def place_statements(model: Model, homes: Homes, rows: list[YearRow]) -> None:
@@ -64,7 +63,7 @@ def place_statements(model: Model, homes: Homes, rows: list[YearRow]) -> None:
         for r in table_rows(model, title):
             if r.key is None:
                 rows.append(YearRow(sheet, row, r.label, None, False))
-            elif (r.key, YEARS[0]) not in homes and HOME_SHEET.get(r.key, sheet) == sheet:
+            elif (r.key, model.years.years[0]) not in homes and HOME_SHEET.get(r.key, sheet) == sheet:
                 place_home(model, homes, rows, sheet, row, r.key, r.label)
             else:
                 rows.append(YearRow(sheet, row, r.label, r.key, False))

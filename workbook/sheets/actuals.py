@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.lines import FCST
 from engine.tables import table_rows
 
 from .. import styles as st
 from ..layout import (
     ACTUALS,
-    ACTUALS_COLUMNS,
     ACTUALS_FREEZE,
     ACTUALS_KEY_COL,
     ACTUALS_UNIT_COL,
@@ -19,7 +17,6 @@ from ..layout import (
     ACTUALS_YEAR_ROW,
     HEADER_ROW,
     LABEL_COL,
-    LAST_YEAR_COL,
     MODEL_FILE_SHEET,
     VARIANCE,
     VARIANCE_COLUMNS,
@@ -65,7 +62,7 @@ def actuals(b: Builder) -> None:
         c.value, c.font, c.fill = text, st.BOLD, st.HEADER_FILL
     ws[at(LABEL_COL, ACTUALS_YEAR_ROW)] = ACTUALS_YEAR_LABEL
     ws[at(LABEL_COL, ACTUALS_YEAR_ROW)].font = st.SUBTITLE
-    for year, col in ACTUALS_COLUMNS.items():
+    for year, col in lay.columns.items():
         c = ws[at(col, ACTUALS_YEAR_ROW)]
         c.value, c.font, c.number_format, c.alignment = int(year[:4]), st.SUBTITLE, "0", st.RIGHT
     for row, title in lay.headings.items():
@@ -80,7 +77,7 @@ def actuals(b: Builder) -> None:
         ws[at(ACTUALS_UNIT_COL, row)] = line.unit
         for c in (ws[at(ACTUALS_KEY_COL, row)], ws[at(ACTUALS_UNIT_COL, row)]):
             c.font = st.SUBTITLE
-        for year, col in ACTUALS_COLUMNS.items():
+        for year, col in lay.columns.items():
             c = ws[at(col, row)]
             c.value = b.model.actuals.get((key, year))
             c.font, c.fill, c.number_format = st.INPUT_FONT, st.INPUT_FILL, b.fmt(key)
@@ -89,9 +86,9 @@ def actuals(b: Builder) -> None:
         ws[at(LABEL_COL, row)].font = st.SUBTITLE
     ws.column_dimensions[ACTUALS_KEY_COL].width = 22
     ws.column_dimensions[ACTUALS_UNIT_COL].width = 8
-    for col in ACTUALS_COLUMNS.values():
+    for col in lay.columns.values():
         ws.column_dimensions[col].width = 12
-    b.finish_sheet(ws, LAST_YEAR_COL, freeze=ACTUALS_FREEZE, width_a=34)
+    b.finish_sheet(ws, b.layout.last_year_col, freeze=ACTUALS_FREEZE, width_a=34)
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
 
@@ -134,7 +131,7 @@ def variance(b: Builder) -> None:
         cell("Line", line.label, st.LABEL_FONT, "General")
         cell("Key", key, st.SUBTITLE, "General")
         forecast, actual = at(columns["Report forecast"], row), at(columns["Actual"], row)
-        if column in FCST:
+        if column in b.model.forecast:
             heading = f"{quote(ACTUALS)}!{b.layout.actuals.header.columns[column]}${HEADER_ROW}"
             cell("Year", f"={heading}", st.LINK_FONT, "General")
             source = b.layout.actual_ref(key, column, VARIANCE)
@@ -150,7 +147,7 @@ def variance(b: Builder) -> None:
         percent = f'=IF(OR(NOT(ISNUMBER({actual})),{forecast}=0),"",({actual}-{forecast})/ABS({forecast}))'
         cell("Difference %", percent, number_format="0.0%")
         table = line.source or ""
-        what = "printed figure" if column not in FCST else "forecast"
+        what = "printed figure" if column not in b.model.forecast else "forecast"
         source = f"{table} / {line.label} {column}: the report's {what} (engine, no actuals)"
         cell("Forecast source", source, st.SUBTITLE, "General")
     _header(ws, lay.valuation_header_row, VARIANCE_VALUATION_COLUMNS, VARIANCE_VALUATION_COLUMNS[1:])

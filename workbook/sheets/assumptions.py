@@ -3,6 +3,7 @@ uses, the scenario selector, and the Drivers range the UDFs read."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from openpyxl.formatting.rule import FormulaRule
@@ -16,6 +17,7 @@ from ..layout import (
     ASSUMPTIONS,
     BEAR_COL,
     BULL_COL,
+    DATE_FORMAT,
     DRIVERS_NAME_COL,
     DRIVERS_VALUE_COL,
     HEADER_ROW,
@@ -23,6 +25,11 @@ from ..layout import (
     INPUTS_FREEZE,
     LIVE_COL,
     LIVE_PREFIX,
+    MARKET_AS_OF_CELL,
+    MARKET_AS_OF_LABEL,
+    MARKET_AS_OF_NAME,
+    MARKET_AS_OF_NOTE_CELL,
+    MARKET_AS_OF_ROW,
     MEANING_COL,
     NAME_COL,
     PLAUSIBLE_HIGH_COL,
@@ -61,11 +68,12 @@ WIDTHS |= {PLAUSIBLE_LOW_COL: 13, PLAUSIBLE_HIGH_COL: 13}
 WIDTHS |= {MEANING_COL: 56, SOURCE_COL: 56, DRIVERS_NAME_COL: 30, DRIVERS_VALUE_COL: 12}
 
 
-def resolve_names(overrides: dict) -> list[tuple[str, object]]:
-    """Scenario overrides by full driver name (a per-year group sets every year)."""
+def resolve_names(overrides: dict, b: Builder | None = None) -> list[tuple[str, object]]:
+    """Scenario overrides by full driver name (a per-year group sets every year of the model's)."""
     from engine.drivers import expand
 
-    return [(d.name, value) for name, value in overrides.items() for d in expand(name)]
+    report, years = (b.model.report, b.model.years) if b is not None else (None, None)
+    return [(d.name, value) for name, value in overrides.items() for d in expand(name, report, years)]
 
 
 def assumptions(b: Builder) -> None:
@@ -81,9 +89,10 @@ def assumptions(b: Builder) -> None:
         c = ws[at(col, HEADER_ROW)]
         c.value, c.font, c.fill = text, st.BOLD, st.HEADER_FILL
     _selector(b, ws)
+    _market_as_of(b, ws)
     scenarios = load_scenarios()
     overrides = {
-        label: dict(resolve_names(scenarios[key].overrides)) for key, label in (("bear", "Bear"), ("bull", "Bull"))
+        label: dict(resolve_names(scenarios[key].overrides, b)) for key, label in (("bear", "Bear"), ("bull", "Bull"))
     }
     for kind, row in lay.input_headings.items():
         ws[at(NAME_COL, row)] = HEADINGS[kind]
@@ -92,9 +101,10 @@ def assumptions(b: Builder) -> None:
         _input(b, ws, i, overrides)
     _actual_rows(b, ws)
     b.name("Drivers", lay.drivers_range)
+    years = tuple(t[0] for t in b.model.targets)  # what a year driver (target_year) can choose
     for i in lay.inputs:
         if i.driver is not None:
-            ws.add_data_validation(validation(i.driver, i.row))
+            ws.add_data_validation(validation(i.driver, i.row, years))
     _flag_implausible(ws, *lay.driver_rows)
     for col, width in WIDTHS.items():
         ws.column_dimensions[col].width = width
@@ -117,11 +127,28 @@ def _selector(b: Builder, ws: Worksheet) -> None:
     pick.add(SCENARIO_CELL)
 
 
+def _market_as_of(b: Builder, ws: Worksheet) -> None:
+    """The date of the market data (the model file's [market] as_of, else the report's last price date): a
+    typed date named `market_as_of`, in the rows that stay in view, which the Cover shows. An analyst who
+    types new prices types their date here."""
+    ws[at(NAME_COL, MARKET_AS_OF_ROW)] = MARKET_AS_OF_LABEL
+    ws[at(NAME_COL, MARKET_AS_OF_ROW)].font = st.BOLD
+    c = ws[MARKET_AS_OF_CELL]
+    c.value, c.font, c.fill, c.number_format = b.as_of, st.INPUT_FONT, st.INPUT_FILL, DATE_FORMAT
+    c.alignment = st.RIGHT
+    ws[MARKET_AS_OF_NOTE_CELL] = (
+        "The date of last_price, usdcny, hkdusd and the peers' prices below: change it when you change them"
+    )
+    ws[MARKET_AS_OF_NOTE_CELL].font = st.SUBTITLE
+    b.name(MARKET_AS_OF_NAME, absolute(ASSUMPTIONS, MARKET_AS_OF_CELL))
+
+
 def _input(b: Builder, ws: Worksheet, i: InputRow, overrides: dict[str, dict[str, object]]) -> None:
     """One input's row: name, Base value (named), and for a driver its scenarios, Live value and Drivers entry."""
     ws[at(NAME_COL, i.row)] = i.name
     cells = [ws[at(VALUE_COL, i.row)]]
-    cells[0].value = b.base.get(i.name, i.value)  # a model file's driver, else the report's base
+    value = b.base.get(i.name, i.value)  # a model file's driver, else the report's base
+    cells[0].value = None if isinstance(value, float) and math.isnan(value) else value  # no base: blank
     if i.kind == "driver":
         for label, col in (("Bear", BEAR_COL), ("Bull", BULL_COL)):
             c = ws[at(col, i.row)]
@@ -147,6 +174,8 @@ def _input(b: Builder, ws: Worksheet, i: InputRow, overrides: dict[str, dict[str
             c.font, c.fill = st.INPUT_FONT, st.INPUT_FILL
         if i.unit == "fraction":
             c.number_format = "0.0000"
+        elif i.unit == "year":
+            c.number_format = "0"
         elif isinstance(i.value, float) and not i.value.is_integer():
             c.number_format = "#,##0.0000;(#,##0.0000)"
     plausible = i.driver.plausible if i.driver is not None else None
@@ -155,7 +184,11 @@ def _input(b: Builder, ws: Worksheet, i: InputRow, overrides: dict[str, dict[str
             c = ws[at(col, i.row)]
             c.value, c.font = bound, st.SUBTITLE
             c.number_format = (
-                "0.0000" if i.unit == "fraction" else st.number_format(i.unit, 0 if bound.is_integer() else 2)
+                "0.0000"
+                if i.unit == "fraction"
+                else "0"
+                if i.unit == "year"
+                else st.number_format(i.unit, 0 if bound.is_integer() else 2)
             )
     ws[at(UNIT_COL, i.row)] = i.unit
     ws[at(MEANING_COL, i.row)] = i.meaning
@@ -195,11 +228,21 @@ def _number(x: float) -> str:
     return f"{x:.15g}"
 
 
-def validation(d: Driver, row: int) -> DataValidation:
+def validation(d: Driver, row: int, years: tuple[int, ...] = ()) -> DataValidation:
     """A driver's Base, Bear and Bull cells accept only what `Driver.check` accepts: one of its choices,
-    or a number within its hard bounds (a strict lower bound where the driver has one)."""
+    or a number within its hard bounds (a strict lower bound where the driver has one); a year driver
+    (`target_year`) one of `years`, the model's valuation years (a forecast year every peer has sales for)."""
     cells = f"{at(VALUE_COL, row)}:{at(BULL_COL, row)}"
-    if d.choices:
+    if d.unit == "year" and years:
+        listed = ",".join(str(y) for y in years)
+        dv = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=True)
+        choices = f"{', '.join(map(str, years[:-1]))} or {years[-1]}" if len(years) > 1 else str(years[0])
+        dv.error = f"{d.name}: choose {choices} (a forecast year for which every peer has sales)"
+        dv.prompt = (
+            f"Valuation year: {choices}. A later year needs the forecast extended (stmodel extend) and every "
+            "peer's sales for it (<peer>_sales_FY<year>E)"
+        )
+    elif d.choices:
         dv = DataValidation(type="list", formula1='"' + ",".join(d.choices) + '"', allow_blank=True)
         dv.error = f"Choose {', '.join(d.choices[:-1])} or {d.choices[-1]}"
         dv.prompt = dv.error

@@ -9,7 +9,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from engine.errata import Erratum, load_errata
-from engine.lines import FCST, YEARS
 from engine.lines import SEGMENTS as SEGMENT_LINES
 from engine.result import NON_NEGATIVE
 
@@ -22,12 +21,10 @@ from ..layout import (
     ENGINE_CHECKED,
     ENGINE_CHECKED_SINGLE,
     LABEL_COL,
-    LAST_YEAR_COL,
     LIVE_COL,
     PLAUSIBLE_HIGH_COL,
     PLAUSIBLE_LOW_COL,
     TOLERANCE_CELL,
-    YEAR_COLUMN,
     FormulaContext,
     absolute,
     at,
@@ -66,7 +63,7 @@ def checks(b: Builder) -> None:
     ws[master].font = st.BOLD
     b.name("MasterCheck", absolute(CHECKS, master))
     _warnings(b)
-    b.finish_sheet(ws, LAST_YEAR_COL, width_a=64)
+    b.finish_sheet(ws, lay.last_year_col, width_a=64)
 
 
 def _model_checks(b: Builder) -> list[tuple[str, str]]:
@@ -75,6 +72,7 @@ def _model_checks(b: Builder) -> list[tuple[str, str]]:
     lay = b.layout
     errata = {e.id: e for e in load_errata()}
     segment_keys = [k for k, _ in SEGMENT_LINES]
+    years = lay.years
 
     def balance(y: str) -> str:
         return f"={lay.ref('total_assets', y, CHECKS)}-{lay.ref('total_cap_liab', y, CHECKS)}"
@@ -84,10 +82,10 @@ def _model_checks(b: Builder) -> list[tuple[str, str]]:
         return f"={parts}-{lay.ref('revenue', y, CHECKS)}"
 
     def cash(y: str) -> str | None:
-        i = YEARS.index(y)
+        i = years.index(y)
         if i == 0:
             return None
-        prev = YEARS[i - 1]
+        prev = years[i - 1]
         return f"={lay.ref('cash', y, CHECKS)}-{lay.ref('cash', prev, CHECKS)}-{lay.ref('chg_in_cash', y, CHECKS)}"
 
     specs: dict[str, tuple[str, Callable[[str], str | None], Erratum | None]] = {
@@ -113,11 +111,10 @@ def _model_checks(b: Builder) -> list[tuple[str, str]]:
         ws[at(LABEL_COL, block.recorded)] = f"  recorded ({erratum.id})" if erratum else "  recorded"
         ws[at(LABEL_COL, block.expected)] = "  expected on the basis in use"
         ws[at(LABEL_COL, block.passed)] = "  pass"
-        for y in YEARS:
+        for y, col in lay.year_column.items():
             formula = make(y)
             if formula is None:
                 continue
-            col = YEAR_COLUMN[y]
             rows = (block.difference, block.recorded, block.expected, block.passed)
             difference, recorded, expected, passed = (at(col, r) for r in rows)
             ws[difference] = formula
@@ -127,7 +124,7 @@ def _model_checks(b: Builder) -> list[tuple[str, str]]:
             c.font, c.fill = st.INPUT_FONT, st.INPUT_FILL
             c.number_format = st.number_format("RMB m", 0)
             # a forecast year's recorded amount is the report's adjustment: none on the clean basis
-            ws[expected] = f'=IF({basis}="clean",0,{recorded})' if y in FCST else f"={recorded}"
+            ws[expected] = f'=IF({basis}="clean",0,{recorded})' if y in lay.forecast else f"={recorded}"
             ws[expected].font, ws[expected].number_format = st.FORMULA_FONT, st.number_format("RMB m", 0)
             ws[passed] = f"=ABS({difference}-{expected})<=check_tolerance"
             passes.append((passed, f"{title.split(' (')[0]} {y}"))
@@ -145,8 +142,8 @@ def _engine_checks(b: Builder) -> list[tuple[str, str]]:
         row = lay.checks.engine_rows[key]
         label = b.model.lines[key].label
         ws[at(LABEL_COL, row)] = f"  engine: {label}"
-        for y in YEARS:
-            cell = at(YEAR_COLUMN[y], row)
+        for y, col in lay.year_column.items():
+            cell = at(col, row)
             eng = f"{ENGINE}!{lay.engine_cells[(key, y)]}"
             native = lay.ref(key, y, CHECKS)
             ws[cell] = f"=IF(ISBLANK({eng}),TRUE,ABS({native}-{eng})<=check_tolerance)"
@@ -176,8 +173,8 @@ def _cash_floor(b: Builder) -> list[tuple[str, str]]:
     ws[at(LABEL_COL, floor.value)] = f"  {b.model.lines['cash'].label}"
     ws[at(LABEL_COL, floor.passed)] = "  pass"
     passes: list[tuple[str, str]] = []
-    for y in FCST:
-        col = YEAR_COLUMN[y]
+    for y in lay.forecast:
+        col = lay.year_column[y]
         value, passed = at(col, floor.value), at(col, floor.passed)
         b.write_link(ws, value, "cash", y)
         ws[passed] = f"={value}>=0"
@@ -214,12 +211,14 @@ def _warnings(b: Builder) -> None:
     ws[at(LABEL_COL, rows["plausible"])] = "  drivers outside their plausible range (Assumptions, columns F:G)"
     ws[plausible] = f"=SUMPRODUCT(ISNUMBER({low})*(({live}<{low})+({live}>{high})))"
     ws[at(LABEL_COL, rows["opex_leverage"])] = "  years with variable_opex_ratio at or above gross_margin"
-    years = [y for y in FCST if lay.is_driver(f"variable_opex_ratio_{y}") and lay.is_driver(f"gross_margin_{y}")]
+    years = [
+        y for y in lay.forecast if lay.is_driver(f"variable_opex_ratio_{y}") and lay.is_driver(f"gross_margin_{y}")
+    ]
     terms = [f"({ctx.name(f'variable_opex_ratio_{y}')}>={ctx.name(f'gross_margin_{y}')})" for y in years]
     ws[leverage] = "=" + ("+".join(terms) or "0")
     # Balances that hold something (the engine's NON_NEGATIVE, as `Result.warnings()` says) below zero
     ws[at(LABEL_COL, rows["negative_balances"])] = "  forecast balances below zero (fixed assets, investments, WC)"
-    cells = [lay.ref(k, y, CHECKS) for k in NON_NEGATIVE for y in FCST]
+    cells = [lay.ref(k, y, CHECKS) for k in NON_NEGATIVE for y in lay.forecast]
     ws[negative] = "=" + "+".join(f"({c}<-check_tolerance)" for c in cells)
     for cell in (plausible, leverage, negative):
         ws[cell].font, ws[cell].number_format = st.FORMULA_FONT, "0"

@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from openpyxl.styles import Alignment
+
 from engine.tables import table_rows
 
 from .. import styles as st
-from ..layout import COVER, COVER_TABLE, COVER_VALUE_COL, LABEL_COL, README_LABEL, UDF_COLUMNS, at
+from ..layout import (
+    COVER,
+    COVER_NOTE_COL,
+    COVER_TABLE,
+    COVER_VALUE_COL,
+    DATE_FORMAT,
+    LABEL_COL,
+    LIVE_PREFIX,
+    MARKET_AS_OF_NAME,
+    README_LABEL,
+    UDF_COLUMNS,
+    at,
+)
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -15,6 +29,7 @@ if TYPE_CHECKING:
     from ..build import Builder
 
 NEEDS_ADDIN = "needs the SenseTime add-in"
+SHRINK = Alignment(horizontal="right", shrink_to_fit=True)
 # The add-in panel: label, the ST_ call, its number format, by the native name the call equals.
 UDF_PANEL = {
     "TargetPrice": ("Target price (HK$)", "ST_TARGET(Drivers)", "0.00"),
@@ -45,7 +60,7 @@ def cover(b: Builder) -> None:
         "target_price": ("12-month target price (HK$)", "=TargetPrice", "0.00"),
         "upside": ("Upside to target price", "=Upside", "0.0%"),
         "last_price": ("Last price (HK$)", "=LastPrice", "0.00"),
-        "last_price_date": ("Last price date", b.model.report.market["last_price"].date, "General"),
+        "market_as_of": ("Market data as of", f"={MARKET_AS_OF_NAME}", DATE_FORMAT),
         "checks": ("Model checks", "=MasterCheck", "General"),
     }
     for key, row in lay.summary.items():
@@ -53,6 +68,9 @@ def cover(b: Builder) -> None:
         ws[at(LABEL_COL, row)] = label
         c = ws[at(COVER_VALUE_COL, row)]
         c.value, c.number_format, c.font, c.alignment = value, fmt, st.BOLD, st.RIGHT
+    # the valuation year the target price rests on (the `target_year` driver), beside it
+    note = ws[at(COVER_NOTE_COL, lay.summary["target_price"])]
+    note.value, note.font = f'="on FY"&{LIVE_PREFIX}target_year&" P/S"', st.SUBTITLE
     ws[at(LABEL_COL, lay.table_row)] = COVER_TABLE
     ws[at(LABEL_COL, lay.table_row)].font = st.BOLD
     b.year_header(ws, lay.header)
@@ -69,19 +87,41 @@ def cover(b: Builder) -> None:
         f"Source: {src['publisher']}, initiation report of {src['date']} (BUY, TP HK$2.70). Figures and their "
         "report lines are on the Sources sheet."
     )
-    for r, text in enumerate((source, *NOTES), start=lay.readme_row + 1):
-        ws[at(LABEL_COL, r)] = text
     for col in lay.header.columns.values():
         ws.column_dimensions[col].width = 12
+    ws.column_dimensions[COVER_VALUE_COL].width = VALUE_WIDTH
+    for r, text in enumerate((source, *NOTES), start=lay.readme_row + 1):
+        ws[at(LABEL_COL, r)] = text
+        wrap_note(ws, r, lay.last_column)
     b.finish_sheet(ws, lay.last_column, freeze=None)
     ws.page_setup.fitToHeight = 1
+
+
+VALUE_WIDTH = 16  # the headline figures' column: "All checks pass" in bold
+LABEL_WIDTH = 34  # column A (Builder.finish_sheet's default)
+LINE_HEIGHT = 12.75  # points: one line of 10-point Arial
+
+
+def wrap_note(ws: Worksheet, row: int, last_col: str) -> None:
+    """A read-me line across the printed width (column A to `last_col`), wrapped, its row as tall as the
+    lines it takes (estimated: a column unit holds about one character of 10-point Arial)."""
+    from openpyxl.utils.cell import column_index_from_string, get_column_letter
+
+    ws.merge_cells(f"{at(LABEL_COL, row)}:{at(last_col, row)}")
+    ws[at(LABEL_COL, row)].alignment = st.WRAP
+    width = LABEL_WIDTH + sum(
+        ws.column_dimensions[get_column_letter(c)].width or 8.43
+        for c in range(2, column_index_from_string(last_col) + 1)
+    )
+    lines = -(-len(str(ws[at(LABEL_COL, row)].value)) // int(width * 1.1))
+    ws.row_dimensions[row].height = LINE_HEIGHT * max(lines, 1)
 
 
 def udf_panel(b: Builder, ws: Worksheet) -> None:
     """A few ST_* calls beside their native twins; without the add-in they read as a plain note."""
     lay = b.layout.cover
     addin, native = UDF_COLUMNS
-    ws[at(LABEL_COL, lay.udf_row)] = "With the SenseTime add-in (Python engine)"
+    ws[at(LABEL_COL, lay.udf_row)] = "With the SenseTime add-in"  # the Python engine, through ST_ calls
     ws[at(LABEL_COL, lay.udf_row)].font = st.BOLD
     ws[at(addin, lay.udf_row)], ws[at(native, lay.udf_row)] = "Add-in", "Native"
     for col in UDF_COLUMNS:
@@ -94,4 +134,4 @@ def udf_panel(b: Builder, ws: Worksheet) -> None:
         ws[at(native, r)] = f"={name}"
         for col in UDF_COLUMNS:
             ws[at(col, r)].number_format = fmt
-            ws[at(col, r)].alignment = st.RIGHT
+            ws[at(col, r)].alignment = SHRINK if col == addin else st.RIGHT  # the note without the add-in fits

@@ -9,12 +9,9 @@ from .. import styles as st
 from ..layout import (
     ENGINE,
     ENGINE_FREEZE,
-    ENGINE_HEADER,
-    ENGINE_KEY_COL,
     ENGINE_NOTE,
     ENGINE_TITLE,
     NOT_REFRESHED,
-    YEAR_COLUMN,
     at,
     engine_frame,
 )
@@ -25,22 +22,23 @@ if TYPE_CHECKING:
 
 def engine_sheet(b: Builder) -> None:
     ws = b.ws(ENGINE)
-    labels = b.layout.engine_labels
+    lay = b.layout
+    labels = lay.engine_labels
+    header, key_col = lay.engine_header, lay.engine_key_col
     b.title(ws, ENGINE_TITLE, ENGINE_NOTE)
-    for r, values in enumerate(
-        engine_frame(labels, (NOT_REFRESHED, None, None), {y: b.year_heading(y, ENGINE) for y in YEAR_COLUMN}), start=1
-    ):
+    headings = {y: b.year_heading(y, ENGINE) for y in header.columns}
+    for r, values in enumerate(engine_frame(labels, (NOT_REFRESHED, None, None), headings, header), start=1):
         for c, value in enumerate(values, start=1):
             if value is not None:
                 ws.cell(r, c, value)
-    b.year_header(ws, ENGINE_HEADER)
-    ws[at(ENGINE_KEY_COL, ENGINE_HEADER.row)].font = st.BOLD
+    b.year_header(ws, header)
+    ws[at(key_col, header.row)].font = st.BOLD
     for row, (_, key) in labels.items():
-        ws[at(ENGINE_KEY_COL, row)].font = st.SUBTITLE
-        for col in YEAR_COLUMN.values():
+        ws[at(key_col, row)].font = st.SUBTITLE
+        for col in header.columns.values():
             ws[at(col, row)].number_format = b.fmt(key)
-    for col in YEAR_COLUMN.values():
+    for col in header.columns.values():
         ws.column_dimensions[col].width = 12
-    ws.column_dimensions[ENGINE_KEY_COL].width = 26
+    ws.column_dimensions[key_col].width = 26
     ws.sheet_properties.tabColor = "808080"
-    b.finish_sheet(ws, ENGINE_KEY_COL, freeze=ENGINE_FREEZE, width_a=34)
+    b.finish_sheet(ws, key_col, freeze=ENGINE_FREEZE, width_a=34)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from openpyxl.utils.cell import get_column_letter
 
 from engine.errata import load_errata
-from engine.lines import YEARS
 from engine.model import compile_model
 
 from .. import styles as st
@@ -15,6 +15,8 @@ from ..layout import (
     ASSUMPTIONS,
     ERRATA_COLUMNS,
     LABEL_COL,
+    MARKET_AS_OF_CELL,
+    MARKET_AS_OF_NAME,
     SOURCES,
     SOURCES_COLUMNS,
     SOURCES_FREEZE,
@@ -40,10 +42,14 @@ def sources(b: Builder) -> None:
     _header(ws, r, SOURCES_COLUMNS)
     for i in lay.inputs:
         r += 1
-        _row(ws, r, (f"{ASSUMPTIONS}!{lay.input_cell(i.name)}", i.name, i.value, i.source))
+        value = None if isinstance(i.value, float) and math.isnan(i.value) else i.value  # no base: the file's
+        _row(ws, r, (f"{ASSUMPTIONS}!{lay.input_cell(i.name)}", i.name, value, i.source))
+    r += 1
+    where = "the model file's [market] as_of" if _file_as_of(b) else "the report's last price date"
+    _row(ws, r, (f"{ASSUMPTIONS}!{MARKET_AS_OF_CELL}", MARKET_AS_OF_NAME, b.as_of.isoformat(), where))
     # the report's figures (a model file's actuals are on the Actuals and Variance sheets, with their sources)
     for (key, col), value in sorted(compile_model(b.model.report).typed.items()):
-        if col not in YEARS or value in ("", None) or (key, col) not in lay.homes:
+        if col not in lay.years or value in ("", None) or (key, col) not in lay.homes:
             continue
         line = b.model.lines[key]
         table = b.model.report.table(line.source or "")
@@ -65,6 +71,10 @@ def sources(b: Builder) -> None:
     for j, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
     b.finish_sheet(ws, SOURCES_LAST_COL, freeze=SOURCES_FREEZE)
+
+
+def _file_as_of(b: Builder) -> bool:
+    return b.model_file is not None and b.model_file.as_of is not None
 
 
 def _header(ws: Worksheet, row: int, titles: tuple[str, ...]) -> None:

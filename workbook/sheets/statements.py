@@ -8,20 +8,16 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.lines import SEGMENTS as SEGMENT_LINES
-from engine.lines import YEARS
 
 from .. import styles as st
 from ..layout import (
     CHART_ROWS,
-    FIRST_YEAR_COL,
     HEADER_ROW,
     LABEL_COL,
-    LAST_YEAR_COL,
     SEGMENT_CHART_GAP,
     SEGMENTS,
     STATEMENTS,
     TITLE_CELL,
-    YEAR_COLUMN,
     at,
     column_number,
 )
@@ -37,9 +33,9 @@ def statements(b: Builder) -> None:
         b.title(ws, heading, f"{source['publisher']}, {source['date']}; blue = reported/typed, black = formula")
         b.year_header(ws)
         year_rows(b, ws)
-        for col in YEAR_COLUMN.values():
+        for col in b.layout.year_column.values():
             ws.column_dimensions[col].width = 12
-        b.finish_sheet(ws, LAST_YEAR_COL)
+        b.finish_sheet(ws, b.layout.last_year_col)
 
 
 def year_rows(b: Builder, ws: Worksheet) -> None:
@@ -50,8 +46,8 @@ def year_rows(b: Builder, ws: Worksheet) -> None:
         label.font = st.BOLD if r.key is None else st.LABEL_FONT
         if r.key is None:
             continue
-        for y in YEARS:
-            cell = at(YEAR_COLUMN[y], r.row)
+        for y, col in b.layout.year_column.items():
+            cell = at(col, r.row)
             if r.home:
                 b.write_home(ws, cell, r.key, y)
             else:
@@ -67,11 +63,11 @@ def segment_chart(b: Builder) -> None:
     chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
     chart.title = "Revenue by segment (RMB m)"
     chart.y_axis.title = "RMB m"
-    first, last = column_number(FIRST_YEAR_COL), column_number(LAST_YEAR_COL)
+    first, last = column_number(b.layout.first_year_col), column_number(b.layout.last_year_col)
     data = Reference(ws, min_col=column_number(LABEL_COL), max_col=last, min_row=rows[0].row, max_row=rows[-1].row)
     chart.add_data(data, from_rows=True, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=first, max_col=last, min_row=HEADER_ROW, max_row=HEADER_ROW))
     chart.height, chart.width = 8, 16
     anchor = rows[-1].row + SEGMENT_CHART_GAP
     ws.add_chart(chart, at(LABEL_COL, anchor))
-    ws.print_area = f"{TITLE_CELL}:{at(LAST_YEAR_COL, anchor + CHART_ROWS)}"
+    ws.print_area = f"{TITLE_CELL}:{at(b.layout.last_year_col, anchor + CHART_ROWS)}"

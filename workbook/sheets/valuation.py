@@ -6,14 +6,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from openpyxl.chart import BarChart, Reference
+from openpyxl.utils.cell import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
-from engine.expr import Expr, Raw, inline, to_excel
-from engine.lines import COLUMNS
+from engine.expr import Expr, Raw, inline
 from engine.sensitivity import default_axes
 
 from .. import styles as st
-from ..layout import LABEL_COL, MARKET_LINES, PEER_CHART_CELL, TARGET_LINES, VALUATION, FormulaContext, at
+from ..layout import (
+    LABEL_COL,
+    LIVE_PREFIX,
+    MARKET_LINES,
+    SINGLE_COL,
+    TARGET_LINES,
+    TARGET_YEAR_LABEL,
+    VALUATION,
+    at,
+)
 from .statements import year_rows
 
 if TYPE_CHECKING:
@@ -23,7 +32,11 @@ if TYPE_CHECKING:
 def valuation(b: Builder) -> None:
     ws = b.ws(VALUATION)
     lay = b.layout.valuation
-    b.title(ws, "Valuation: P/S on FY2024E, peers and the 12-month target price", "RMB m unless stated")
+    b.title(
+        ws,
+        "Valuation: P/S on the valuation year's revenue, peers and the 12-month target price",
+        "RMB m unless stated",
+    )
     b.year_header(ws)
     year_rows(b, ws)
     _heading(ws, lay.market_row, "Market data and FX")
@@ -31,15 +44,22 @@ def valuation(b: Builder) -> None:
         b.single(ws, key)
     peer_table(b, ws)
     _heading(ws, lay.target_row, "Target price")
+    ws[at(LABEL_COL, lay.target_year_row)] = TARGET_YEAR_LABEL
+    year = ws[at(SINGLE_COL, lay.target_year_row)]
+    year.value, year.font, year.number_format = f"={LIVE_PREFIX}target_year", st.LINK_FONT, "0"
     for key in TARGET_LINES:
         b.single(ws, key)
+    ws[b.home_cell("target_peer_ps")].number_format = "0.00"
     ws[b.home_cell("target_multiple")].number_format = "0.00"
     ws[b.home_cell("target_price_unrounded")].number_format = "0.0000"
     ws[b.home_cell("target_price")].number_format = "0.00"
     for header in lay.peers.headers[1:]:
         ws.column_dimensions[lay.peers.column(header)].width = 12
+    for col in b.layout.year_column.values():
+        ws.column_dimensions[col].width = 12
     sensitivity_grid(b, ws)
-    b.finish_sheet(ws, lay.peers.last_column)
+    last = max(lay.peers.last_column, b.layout.last_year_col, key=column_index_from_string)
+    b.finish_sheet(ws, last)
     peer_chart(b, ws)
 
 
@@ -51,7 +71,6 @@ def _heading(ws: Worksheet, row: int, text: str) -> None:
 def peer_table(b: Builder, ws: Worksheet) -> None:
     """Peers' prices and sales (links to their inputs), market caps and P/S multiples (formulas), then the average."""
     table = b.layout.valuation.peers
-    meta = b.model.report.peers_meta
     _heading(ws, table.heading_row, "Valuation & Peers comparison (US$ m; prices in local currency)")
     for header in table.headers:
         c = ws[at(table.column(header), table.header_row)]
@@ -63,15 +82,15 @@ def peer_table(b: Builder, ws: Worksheet) -> None:
         ws[at(table.column("Company"), r)] = peer.name
         ws[at(table.column("Ticker"), r)] = peer.ticker
         lines = {f"{peer.key}_price_local": 2, f"{peer.key}_price_usd": 2, f"{peer.key}_mkt_cap_usd": 0}
-        lines |= {f"{peer.key}_sales_{c}": 0 for c in meta["sales_columns"]}
+        lines |= {f"{peer.key}_sales_{c}": 0 for c in b.model.sales_columns[peer.key]}
         for key, decimals in lines.items():
             b.write_home(ws, b.home_cell(key), key, None)
             ws[b.home_cell(key)].number_format = st.number_format("US$ m", decimals)
-        for c in meta["ps_columns"]:
+        for c in b.model.ps_columns:
             key = f"{peer.key}_ps_{c}"
             b.write_home(ws, b.home_cell(key), key, None)
     _heading(ws, table.average_row, "Average")
-    for c in meta["ps_columns"]:
+    for c in b.model.ps_columns:
         key = f"peer_average_ps_{c}"
         b.write_home(ws, b.home_cell(key), key, None)
         ws[b.home_cell(key)].font = st.BOLD
@@ -105,14 +124,14 @@ def sensitivity_grid(b: Builder, ws: Worksheet) -> None:
             }
             expr = inline(target, definitions, at_point)
             cell = ws[at(col, r)]
-            cell.value = "=" + to_excel(expr, None, COLUMNS, FormulaContext(b.layout, ws.title))
+            cell.value = "=" + b.render(expr, None, ws.title)
             cell.number_format = "0.00"
 
 
 def peer_chart(b: Builder, ws: Worksheet) -> None:
     """The peers' P/S multiples as bars, beside the per-share rows."""
     table = b.layout.valuation.peers
-    ps = [f"P/S {c}" for c in b.model.report.peers_meta["ps_columns"]]
+    ps = [f"P/S {c}" for c in b.model.ps_columns]
     last_peer = table.header_row + len(table.rows)
     chart = BarChart()
     chart.type = "bar"
@@ -123,4 +142,4 @@ def peer_chart(b: Builder, ws: Worksheet) -> None:
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=table.col("Company"), min_row=table.header_row + 1, max_row=last_peer))
     chart.height, chart.width = 9, 16
-    ws.add_chart(chart, PEER_CHART_CELL)
+    ws.add_chart(chart, b.layout.valuation.chart_cell)
