@@ -13,6 +13,8 @@ import math
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, overload
@@ -208,18 +210,26 @@ def load_model_file(path: Path | None) -> engine.ModelFile | None:
     return engine.ModelFile.load(path)
 
 
-def run_with(
-    sets: list[str] | None,
-    scenario: str | None = None,
-    basis: Basis | None = None,
-    model_file: engine.ModelFile | None = None,
-) -> engine.Result:
-    """The model on the overrides (over the model file's drivers and actuals, when one is given); its
-    warnings (drivers outside their plausible range, negative cash, restated printed figures, a balance
-    sheet of actuals that does not balance) go to stderr, one line each, and do not change the exit code."""
-    result = engine.run(overrides_from(sets, scenario, basis), model_file=model_file)
+def run_with(overrides: list[tuple[str, object]], model_file: engine.ModelFile | None = None) -> engine.Result:
+    """The model on the overrides (`overrides_from`; over the model file's drivers and actuals, when one
+    is given); its warnings (drivers outside their plausible range, negative cash, restated printed
+    figures, a balance sheet of actuals that does not balance) go to stderr, one line each, and do not
+    change the exit code."""
+    result = engine.run(overrides, model_file=model_file)
     warn([*(model_file.warnings if model_file else []), *result.warnings()])
     return result
+
+
+@contextmanager
+def working(text: str) -> Iterator[None]:
+    """A spinner with `text` on stderr while long work runs (LibreOffice, a large grid); shown only on a
+    terminal, so pipes and logs stay clean."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(text):
+        yield
 
 
 def warn(lines: list[str]) -> None:

@@ -31,6 +31,7 @@ for command in (
     workbook_commands.audit,
     workbook_commands.refresh,
     workbook_commands.export,
+    workbook_commands.pdf,
     scenario_commands.sensitivity,
     scenario_commands.simulate,
     addin_commands.doctor,

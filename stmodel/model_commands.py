@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,6 @@ from rich.table import Table
 
 import engine
 from engine.drivers import KINDS, expand
-from engine.tables import table_columns
 
 from .app import (
     BasisOption,
@@ -22,82 +22,74 @@ from .app import (
     ScenarioOption,
     SetOption,
     fail,
-    fmt_number,
     json_text,
     load_model_file,
     out,
+    overrides_from,
     run_with,
     warn,
     write_atomic,
 )
+from .views import echo, print_page, table_titles, tidy_csv
 
 
-def _decimals(result: engine.Result, title: str, label: str, column: str) -> int:
-    """The decimals the report prints a cell with; an added year takes its last printed year's."""
-    try:
-        printed = result.model.report.table(title)
-        return printed.row(label).decimals.get(column, printed.row(label).decimals.get(printed.columns[-1], 1))
-    except KeyError:
-        return 1
+class ValueFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
 
 
 def value(
     sets: SetOption = None,
-    format: FormatOption = Format.table,
+    format: Annotated[
+        ValueFormat,
+        typer.Option("--format", "-f", help="table for people; json (with what produced it) or csv (tidy rows)."),
+    ] = ValueFormat.table,
+    tables: Annotated[
+        str,
+        typer.Option(
+            "--tables",
+            metavar="NAMES",
+            help="The full tables to show: all, or forecasts, segments, income, balance, cash-flow, peers "
+            "(comma-separated); default: one page of the headline, key forecasts and the peers' P/S. "
+            "With --format csv: the tables to write (default all).",
+        ),
+    ] = "",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the json or csv here instead of stdout.")
+    ] = None,
+    overwrite: OverwriteOption = False,
     scenario: ScenarioOption = None,
     basis: BasisOption = None,
     model: ModelOption = None,
 ) -> None:
-    """Target price, rating and the report's tables for the base case, your model file or your overrides.
+    """Target price, rating, key forecasts and the peers' P/S for the base case, your model file or your
+    overrides; --tables all for every table of the report.
 
     A value outside its driver's plausible range, or cash below zero, prints a warning on stderr
     (exit code 0); a value outside its hard bounds is an error (exit code 2). With --model, a year
     holding actuals is headed 2022A and its lines take the reported figures (docs/actuals.md).
+    --format json adds what produced the figures (overrides, scenario, basis, model file, market
+    date, version); --format csv gives one row per figure: table, line, year, value.
     """
-    result = run_with(sets, scenario, basis, load_model_file(model))
-    if format is Format.json:
-        typer.echo(json_text(result.to_json()))
+    titles = table_titles(tables)
+    if output is not None and format is ValueFormat.table:
+        fail("--output writes json or csv: add --format json or --format csv")
+    mf = load_model_file(model)
+    pairs = overrides_from(sets, scenario, basis)
+    result = run_with(pairs, mf)
+    if format is ValueFormat.table:
+        print_page(out, result, titles)
         return
-    v = result.valuation()
-    summary = Table(title="Valuation", show_header=False)
-    summary.add_column("item")
-    summary.add_column("value", justify="right")
-    for label, text in (
-        ("12-month target price (HK$)", f"{v['target_price']:.2f}"),
-        ("  unrounded (HK$)", f"{v['target_price_unrounded']:.4f}"),
-        ("Last price (HK$)", f"{v['last_price']:.2f}"),
-        ("Market data as of", v["as_of"]),
-        ("Valuation year", f"FY{v['target_year']}"),
-        ("Upside", fmt_number(v["upside_pct"], 1) + "%"),
-        ("Rating", v["rating"]),
-        ("Target P/S multiple (x)", f"{v['target_multiple']:.2f}"),
-        ("Valuation (US$ m)", fmt_number(v["valuation_usd_m"], 0)),
-        *((f"Peer average P/S {k} (x)", f"{x:.2f}") for k, x in v["peer_average_ps"].items()),
-    ):
-        summary.add_row(label, text)
-    out.print(summary)
-    for title, rows in result.tables().items():
-        if title == engine.PEERS_TITLE:
-            columns = list(next(iter(rows.values())).keys())
-        else:
-            columns = list(table_columns(result.model, title))
-        table = Table(title=title)
-        table.add_column("")
-        for c in columns:
-            table.add_column(result.model.column_label(c) if title != engine.PEERS_TITLE else c, justify="right")
-        for label, cells in rows.items():
-            if title == engine.PEERS_TITLE:
-                table.add_row(label, *(fmt_number(cells.get(c), 2) for c in columns))
-            else:
-                # the cells are keyed as headed (2022A once it holds actuals), the decimals by the column's name
-                table.add_row(
-                    label,
-                    *(
-                        fmt_number(cells.get(result.model.column_label(c)), _decimals(result, title, label, c))
-                        for c in columns
-                    ),
-                )
-        out.print(table)
+    if format is ValueFormat.json:
+        text = json_text({"inputs": echo(result, pairs, scenario, mf), **result.to_json()}) + "\n"
+    else:
+        text = tidy_csv(result, titles)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_atomic(output, text.encode(), overwrite=overwrite, inputs=tuple(p for p in (model,) if p))
+        typer.echo(f"wrote {output}", err=True)
 
 
 def driver_record(d: engine.Driver) -> dict[str, object]:

@@ -25,6 +25,7 @@ from .app import (
     out,
     overrides_from,
     warn,
+    working,
 )
 
 
@@ -57,7 +58,8 @@ def sensitivity(
     compiled = model_of(mf, overrides)
     warn([*(mf.warnings if mf else []), *engine.run(overrides, model=compiled).warnings()])
     row_axis, col_axis = parse_axis(rows, overrides, compiled.years), parse_axis(cols, overrides, compiled.years)
-    table = grid(row_axis, col_axis, overrides, model=compiled)
+    with working(f"{len(row_axis.values) * len(col_axis.values):,} target prices"):
+        table = grid(row_axis, col_axis, overrides, model=compiled)
     if format is Format.json:
         payload = {
             "rows": {"driver": row_axis.driver, "values": list(row_axis.values)},

@@ -1,4 +1,4 @@
-"""Commands on model workbooks: build, recalc, audit, refresh, export.
+"""Commands on model workbooks: build, recalc, audit, refresh, export, pdf.
 
 What each may write, and how (never over its input, an existing output only with --overwrite, modes,
 links and macros kept, one writer at a time): docs/files.md.
@@ -25,6 +25,7 @@ from .app import (
     load_model_file,
     out,
     warn,
+    working,
 )
 
 
@@ -79,8 +80,11 @@ def recalc(
     from workbook.audit import check_model_file
     from workbook.recalc import recalculate
 
+    if not timeout > 0:
+        fail(f"--timeout {timeout:g}: expected seconds above 0")
     check_model_file(file)  # the model, or one line and exit 2, before LibreOffice starts
-    recalculate(file, output, timeout, overwrite=overwrite)
+    with working(f"recalculating {file.name} with LibreOffice"):
+        recalculate(file, output, timeout, overwrite=overwrite)
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -98,7 +102,8 @@ def audit(
     from workbook.audit import audit as run_audit
     from workbook.audit import summary, to_json
 
-    findings = run_audit(file, recalc=recalc)
+    with working(f"auditing {file.name}" + (" (recalculating with LibreOffice)" if recalc else "")):
+        findings = run_audit(file, recalc=recalc)
     counts = summary(findings)
     if format is Format.json:
         typer.echo(json.dumps(to_json(findings, file), indent=2))
@@ -167,7 +172,8 @@ def export(
     from workbook.export import ExportRefused, export_analyst_copy
 
     try:
-        exported = export_analyst_copy(file, output, password=password, force=force, overwrite=overwrite)
+        with working(f"exporting {file.name} (recalculating with LibreOffice)"):
+            exported = export_analyst_copy(file, output, password=password, force=force, overwrite=overwrite)
     except ExportRefused as e:
         for f in e.findings:
             if f.severity == "error":
@@ -178,3 +184,30 @@ def export(
         typer.echo(f"removed {what}", err=True)
     errors = sum(f.severity == "error" for f in exported.findings)
     typer.echo(f"wrote {output} ({errors} audit errors)", err=True)
+
+
+def pdf(
+    file: Annotated[Path, typer.Argument(help="Workbook to print (.xlsx).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Where to write the PDF (default: FILE with .pdf).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for LibreOffice.")] = 120.0,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Print the workbook to PDF with headless LibreOffice, every sheet as its page setup says.
+
+    A4 landscape, each sheet one page wide, the company, sheet and page number in the margins.
+    Formulas are recalculated first; the PDF appears whole or not at all (docs/workbook.md, "Printing").
+    """
+    from workbook.audit import check_model_file
+    from workbook.recalc import print_pdf
+
+    target = output if output is not None else file.with_suffix(".pdf")
+    if target.suffix.lower() != ".pdf":
+        fail(f"{target}: expected a .pdf file name")
+    if not timeout > 0:
+        fail(f"--timeout {timeout:g}: expected seconds above 0")
+    check_model_file(file)  # the model, or one line and exit 2, before LibreOffice starts
+    with working(f"printing {file.name} to PDF with LibreOffice"):
+        print_pdf(file, target, timeout, overwrite=overwrite)
+    typer.echo(f"wrote {target}", err=True)

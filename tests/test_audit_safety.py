@@ -88,7 +88,7 @@ def respelt(formula: str) -> str:
     return "=" + "".join(out)
 
 
-# The first engine check (Revenue 2020A): `=IF(ISBLANK(Engine!B11),TRUE,...)`, a TRUE to respell.
+# The first engine check (Revenue 2020A): `=IF(IF(ISBLANK(Engine!B11),TRUE,...),"OK","FAIL")`, a TRUE to respell.
 ENGINE_CHECK = f"{YEAR_COLUMN['2020A']}{make_layout().checks.engine_rows['revenue']}"
 
 
@@ -130,7 +130,7 @@ def test_the_model_recalculated_by_libreoffice_audits_clean(tmp_path):
     assert cli("recalc", recalculated, "-o", again)[0] == 0  # LibreOffice reading its own output
     formulas = load_workbook(recalculated)
     # What LibreOffice rewrote (the test is only worth something while it does).
-    assert formulas["Checks"][ENGINE_CHECK].value.startswith("=IF(ISBLANK(Engine!B11),TRUE(),")
+    assert formulas["Checks"][ENGINE_CHECK].value.startswith("=IF(IF(ISBLANK(Engine!B11),TRUE(),")
     assert "st_target(Drivers)" in formulas["Cover"]["B37"].value
     for path in (recalculated, again):
         code, output = cli("audit", path)

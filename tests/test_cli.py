@@ -30,7 +30,7 @@ def value_json(*args: str) -> dict:
 
 def test_json_contract():
     data = value_json()
-    assert list(data) == ["valuation", "tables"]
+    assert list(data) == ["inputs", "valuation", "tables"]
     v = data["valuation"]
     assert list(v) == [
         "target_price",
@@ -124,7 +124,7 @@ def test_no_traceback_from_the_installed_command():
 
 
 def test_the_table_format_prints_like_the_report():
-    result = runner.invoke(app, ["value"])
+    result = runner.invoke(app, ["value", "--tables", "forecasts"])
     assert result.exit_code == 0
     assert "(17,142)" in result.stdout  # Pre-tax Profit 2021A in parentheses with a separator
     assert "BUY" in result.stdout

@@ -26,9 +26,10 @@ def invoke(*args: str):
 
 
 def value_json(*args: str) -> dict:
+    """The figures of `value --format json` (what produced them, `inputs`, left aside)."""
     result = invoke("value", "--format", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    return {k: v for k, v in json.loads(result.stdout).items() if k != "inputs"}
 
 
 # ---------------------------------------------------------------- --basis
@@ -312,7 +313,10 @@ def test_docs_model_has_the_sections_the_issue_asks_for():
             ["--basis", "dirty"],
             "stmodel: error: Invalid value for '--basis': 'dirty' is not one of 'printed', 'clean'.",
         ),
-        (["-f", "xml"], "stmodel: error: Invalid value for '--format' / '-f': 'xml' is not one of 'table', 'json'."),
+        (
+            ["-f", "xml"],
+            "stmodel: error: Invalid value for '--format' / '-f': 'xml' is not one of 'table', 'json', 'csv'.",
+        ),
     ],
 )
 def test_a_bad_option_value_is_one_line(args, message):

@@ -127,9 +127,10 @@ def test_checks_expect_no_report_difference_in_a_forecast_year_on_the_clean_basi
     assert ws[f"D{cash.recorded}"].value == 2726 and is_blue(ws[f"D{cash.recorded}"].font)  # 2022F
     assert ws[f"C{cash.expected}"].value == f"=C{cash.recorded}"
     assert ws[f"D{cash.expected}"].value == f'=IF(live_basis="clean",0,D{cash.recorded})'
-    assert ws[f"D{cash.passed}"].value == f"=ABS(D{cash.difference}-D{cash.expected})<=check_tolerance"
+    assert ws[f"D{cash.passed}"].value == f'=IF(ABS(D{cash.difference}-D{cash.expected})<=check_tolerance,"OK","FAIL")'
     floor = checks.cash_floor
-    assert [ws[f"{c}{floor.passed}"].value for c in "BCDEF"] == [None, None, *(f"={c}{floor.value}>=0" for c in "DEF")]
+    passes = [f'=IF({c}{floor.value}>=0,"OK","FAIL")' for c in "DEF"]
+    assert [ws[f"{c}{floor.passed}"].value for c in "BCDEF"] == [None, None, *passes]
     master = ws[checks.master_cell].value
     assert all(f"{c}{floor.passed}" in master for c in "DEF")
     # the warnings are a note beside, never part of, the master check

@@ -15,6 +15,7 @@ import re
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
+from openpyxl.utils.cell import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -44,8 +45,11 @@ from .layout import (
     Layout,
     YearHeader,
     at,
+    locate,
     make_layout,
+    row_of,
 )
+from .printing import fit_text_row, page_setup
 from .sheets.actuals import actuals, model_file_sheet, variance
 from .sheets.assumptions import assumptions
 from .sheets.checks import checks
@@ -226,18 +230,37 @@ class Builder:
             if col != LABEL_COL:
                 c.alignment = st.RIGHT
 
-    def finish_sheet(self, ws: Worksheet, last_col: str, freeze: str | None = FREEZE, width_a: int = 34) -> None:
-        """Label column width, frozen panes, and an A4 landscape print of the used area."""
+    def finish_sheet(
+        self,
+        ws: Worksheet,
+        last_col: str,
+        freeze: str | None = FREEZE,
+        width_a: int = 34,
+        *,
+        header_row: int = HEADER_ROW,
+        titles: tuple[int, int] | None = None,
+        pages_tall: int = 0,
+        last_row: int | None = None,
+        fit_subtitle: bool = True,
+    ) -> None:
+        """Label column width, panes frozen at the first data cell, and the print setup
+        (`printing.page_setup`): the rows from `header_row` to above the frozen cell and the columns left
+        of it repeat on every page (`titles`: other rows); `pages_tall` 1 for a sheet that should print on
+        one page. A subtitle wider than the printed columns wraps across them (`fit_subtitle` False: a
+        sheet whose row 2 is rewritten later, the Engine's, keeps it as it is)."""
         ws.column_dimensions[LABEL_COL].width = width_a
+        title_rows = titles
+        title_cols: str | None = None
         if freeze:
             ws.freeze_panes = freeze
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.print_area = f"{TITLE_CELL}:{at(last_col, max(ws.max_row, 1))}"
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}" if freeze == FREEZE else None
+            row, col = locate(freeze)
+            if titles is None and row - 1 >= header_row:
+                title_rows = (header_row, row - 1)
+            if col > 1:
+                title_cols = get_column_letter(col - 1)
+        if fit_subtitle:
+            fit_text_row(ws, row_of(SUBTITLE_CELL), LABEL_COL, last_col)
+        page_setup(ws, last_col, last_row, title_rows=title_rows, title_cols=title_cols, pages_tall=pages_tall)
 
     def name(self, name: str, target: str) -> None:
         self.wb.defined_names[name] = DefinedName(name, attr_text=target)

@@ -52,6 +52,7 @@ from .layout import (
 )
 from .links import drop_external_links, link_targets, read_addin_calls
 from .natives import evaluate_udf, has_udf, native_formula
+from .printing import print_through
 from .reader import ReadError, SheetIndex, grid_of, layout_of, read_engine, recorded_model_file
 from .sheets.cover import wrap_note
 from .styles import INPUT_FILL
@@ -287,6 +288,7 @@ def readme(wb: Any) -> None:
     last_col = _layout(wb).cover.last_column
     if ws.cell(last, col).coordinate in ws.merged_cells:  # the read-me's lines span the printed width
         wrap_note(ws, last + 1, last_col)
+    print_through(ws, last + 1)  # and it prints with the rest of the Cover
 
 
 def export_analyst_copy(

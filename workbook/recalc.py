@@ -1,4 +1,4 @@
-"""Recalculate a workbook with headless LibreOffice and read the results back.
+"""Recalculate a workbook with headless LibreOffice and read the results back (or print it to PDF).
 
 openpyxl writes formulas without results; LibreOffice computes them. Each call uses a fresh user
 profile (concurrent or stale profiles make soffice fail silently), forces recalculation on load,
@@ -131,8 +131,12 @@ def _convert(src: Path, target: Path, timeout: float) -> None:
     _convert_all([(src, target)], timeout)
 
 
-def _convert_all(jobs: list[tuple[Path, Path]], timeout: float) -> None:
-    """LibreOffice's recalculated copy of each source, written to its target, in one LibreOffice run."""
+FILTERS = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "pdf": "pdf:calc_pdf_Export"}  # what LibreOffice writes
+
+
+def _convert_all(jobs: list[tuple[Path, Path]], timeout: float, to: str = "xlsx") -> None:
+    """LibreOffice's recalculated copy of each source (`to` "xlsx"), or its print ("pdf"), written to its
+    target, in one LibreOffice run."""
     end_orphans()
     with scratch("lo") as tmp:
         profile = tmp / "profile"
@@ -152,7 +156,7 @@ def _convert_all(jobs: list[tuple[Path, Path]], timeout: float) -> None:
             "--norestore",
             "--nologo",
             "--convert-to",
-            "xlsx:Calc MS Excel 2007 XML",
+            FILTERS[to],
             "--outdir",
             str(outdir),
             *map(str, works),
@@ -160,13 +164,35 @@ def _convert_all(jobs: list[tuple[Path, Path]], timeout: float) -> None:
         output, finished = _run(cmd, dict(os.environ, HOME=str(tmp)), timeout)
         first = jobs[0][0]
         if not finished:
-            raise RecalcError(f"{first}: LibreOffice did not finish within {timeout:.0f} s")
+            raise RecalcError(f"{first}: LibreOffice did not finish within {timeout:g} s")
         for (src, target), work in zip(jobs, works, strict=True):
-            out = outdir / (work.stem + ".xlsx")
+            out = outdir / f"{work.stem}.{to}"
             if not out.is_file() or out.stat().st_size == 0:
                 detail = output.strip().splitlines()
                 raise RecalcError(f"{src}: LibreOffice wrote no output ({detail[-1] if detail else 'no message'})")
             shutil.copyfile(out, target)
+
+
+def print_pdf(src: Path, dst: Path, timeout: float = 120.0, overwrite: bool = False) -> Path:
+    """Print `src` to PDF at `dst` with LibreOffice, as its page setup says (every formula recalculated
+    first); the file appears whole or not at all, never over `src`, over another file only with `overwrite`."""
+    from .audit.container import check_container
+    from .audit.findings import AuditError
+
+    src = Path(src)
+    try:
+        check_container(src)  # as `recalculate`: LibreOffice never sees a hostile file
+    except AuditError as e:
+        raise RecalcError(str(e)) from None
+    check_target(Path(dst), [src], overwrite)
+    try:
+        with replacing(Path(dst), suffix=".pdf", inputs=[src], overwrite=overwrite) as target:
+            _convert_all([(src, target)], timeout, to="pdf")
+            if not target.read_bytes().startswith(b"%PDF-"):
+                raise RecalcError(f"{src}: LibreOffice wrote something other than a PDF")
+    except WriteError as e:
+        raise RecalcError(str(e)) from e
+    return Path(dst)
 
 
 def recalculated_values_of(sources: list[Path], timeout: float = 240.0) -> list[Workbook]:

@@ -11,7 +11,7 @@ import engine
 from engine.drivers import DriverError, ImplausibleResultError
 from engine.errata import load_errata
 
-from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECKS, LIVE_PREFIX, SCENARIOS, at, locate
+from ..layout import ASSUMPTIONS, BALANCE, CASH_FLOW, CHECK_FAIL, CHECK_OK, CHECKS, LIVE_PREFIX, SCENARIOS, at, locate
 from ..reader import Assumptions, ReadError, SheetIndex
 from .context import Auditor
 from .rules import (
@@ -137,7 +137,8 @@ def model_checks(a: Auditor) -> None:
         if not key.strip().startswith("pass"):
             continue
         for col in index.col_key:
-            if vals.cell(row, col).value is False:
+            value = vals.cell(row, col).value
+            if value is False or value == CHECK_FAIL:  # FALSE: a workbook built before checks read OK / FAIL
                 a.add(
                     CHECK_FAILED,
                     CHECKS,
@@ -148,10 +149,15 @@ def model_checks(a: Auditor) -> None:
 
 
 def has_cached_values(a: Auditor) -> bool:
-    """Whether the Checks sheet carries calculated results (a file saved by Excel or LibreOffice)."""
+    """Whether the Checks sheet carries calculated results (a file saved by Excel or LibreOffice): a
+    check's OK or FAIL (TRUE or FALSE in a workbook built before the checks read as words)."""
     if CHECKS not in a.sheets:
         return False
-    return any(isinstance(c.value, bool) for row in a.values[CHECKS].iter_rows() for c in row)
+    return any(
+        isinstance(c.value, bool) or c.value in (CHECK_OK, CHECK_FAIL)
+        for row in a.values[CHECKS].iter_rows()
+        for c in row
+    )
 
 
 def basis_in_use(a: Auditor) -> str:

@@ -114,7 +114,8 @@ UDF_WITHOUT_FALLBACK = Rule(
 CHECK_FAILED = Rule(
     "check-failed",
     ERROR,
-    "a Checks-sheet test is FALSE, or a balance/cash-tie difference differs from the amount recorded in "
+    "a Checks-sheet test reads FAIL (FALSE in a workbook built before the checks read OK / FAIL), or a "
+    "balance/cash-tie difference differs from the amount recorded in "
     "`engine/data/errata.toml` (read after recalculation; the file's own recorded cells are not trusted)",
 )
 KNOWN_REPORT_DIFFERENCE = Rule(

@@ -113,6 +113,8 @@ from .engine_block import (
     engine_key_col,
 )
 from .pages import (
+    CHECK_FAIL,
+    CHECK_OK,
     CHECKS_VALUE_COL,
     COVER_NOTE_COL,
     COVER_SUMMARY,
@@ -165,6 +167,8 @@ __all__ = [
     "CHART_ROWS",
     "CHECKS",
     "CHECKS_VALUE_COL",
+    "CHECK_FAIL",
+    "CHECK_OK",
     "COVER",
     "COVER_NOTE_COL",
     "COVER_SUMMARY",

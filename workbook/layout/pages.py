@@ -63,8 +63,11 @@ def place_cover(model: Model) -> CoverLayout:
 
 # ------------------------------------------------------------------ Checks
 CHECKS_HEADER_LABEL = "Check"
-CHECKS_VALUE_COL = "B"  # the tolerance, the single-value engine checks, the master check
-TOLERANCE_ROW = FIRST_ROW
+CHECKS_VALUE_COL = "B"  # the master check, the warnings, the tolerance, the single-value engine checks
+CHECK_OK, CHECK_FAIL = "OK", "FAIL"  # what a check's cell shows (IF(<condition>,"OK","FAIL"))
+MASTER_ROW = FIRST_ROW  # the master check first, where the eye lands; the warnings' summary under it
+WARNINGS_ROW = MASTER_ROW + 1
+TOLERANCE_ROW = WARNINGS_ROW + 1
 TOLERANCE_CELL = at(CHECKS_VALUE_COL, TOLERANCE_ROW)
 CHECK_BLOCKS = ("balance", "segments", "cash")
 CHECK_BLOCK_ROWS = 6  # title, difference, recorded, expected, pass, then a blank row
@@ -133,8 +136,9 @@ class ChecksLayout:
     cash_floor: FloorCheck
     engine_row: int  # the heading of the engine checks
     engine_rows: Mapping[str, int]  # line key -> row (lines by year, then single values in column B)
-    master_row: int
-    warnings_row: int  # the heading of the warnings (not part of the master check)
+    master_row: int  # the master check, at the top
+    warnings_row: int  # the warnings' summary (not part of the master check), under the master check
+    warnings_detail_row: int  # the heading of the warnings' counts, at the bottom
     warning_rows: Mapping[str, int]  # warning id -> row (a count in column B)
 
     @property
@@ -143,7 +147,7 @@ class ChecksLayout:
 
     @property
     def warnings_cell(self) -> str:
-        """The warnings' summary (a text), on the heading row."""
+        """The warnings' summary (a text), under the master check."""
         return at(CHECKS_VALUE_COL, self.warnings_row)
 
 
@@ -158,16 +162,16 @@ def place_checks() -> ChecksLayout:
     engine_row = row
     keys = (*ENGINE_CHECKED, *ENGINE_CHECKED_SINGLE)
     engine_rows = {key: engine_row + 1 + i for i, key in enumerate(keys)}
-    master_row = engine_row + len(keys) + 2
-    warnings_row = master_row + 2
-    warning_rows = {key: warnings_row + 1 + i for i, key in enumerate(WARNINGS)}
+    detail_row = engine_row + len(keys) + 2
+    warning_rows = {key: detail_row + 1 + i for i, key in enumerate(WARNINGS)}
     return ChecksLayout(
         MappingProxyType(blocks),
         cash_floor,
         engine_row,
         MappingProxyType(engine_rows),
-        master_row,
-        warnings_row,
+        MASTER_ROW,
+        WARNINGS_ROW,
+        detail_row,
         MappingProxyType(warning_rows),
     )
 

@@ -89,7 +89,6 @@ def actuals(b: Builder) -> None:
     for col in lay.columns.values():
         ws.column_dimensions[col].width = 12
     b.finish_sheet(ws, b.layout.last_year_col, freeze=ACTUALS_FREEZE, width_a=34)
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
 
 def _header(ws: Worksheet, row: int, titles: tuple[str, ...], numeric: tuple[str, ...]) -> None:
@@ -175,8 +174,9 @@ def variance(b: Builder) -> None:
     widths = {"A": 34, "B": 22, "C": 12, "D": 16, "E": 12, "F": 12, "G": 13, "H": 62}
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
-    b.finish_sheet(ws, VARIANCE_LAST_COL, freeze=at(LABEL_COL, lay.header_row + 1), width_a=widths["A"])
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    b.finish_sheet(
+        ws, VARIANCE_LAST_COL, freeze=at(LABEL_COL, lay.header_row + 1), width_a=widths["A"], header_row=lay.header_row
+    )
 
 
 def model_file_sheet(b: Builder) -> None:

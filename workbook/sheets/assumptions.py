@@ -49,6 +49,7 @@ from ..layout import (
     quote,
 )
 from ..layout.assumptions import actual_driver_rows, actual_heading_row
+from ..printing import wrap_cells
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -65,7 +66,7 @@ HEADINGS = {
 ACTUALS_HEADING = f"Actuals, as the {ACTUALS} sheet holds them (read by the UDFs through the Drivers range; not inputs)"
 WIDTHS = {NAME_COL: 30, VALUE_COL: 12, BEAR_COL: 12, BULL_COL: 12, LIVE_COL: 12, UNIT_COL: 12}
 WIDTHS |= {PLAUSIBLE_LOW_COL: 13, PLAUSIBLE_HIGH_COL: 13}
-WIDTHS |= {MEANING_COL: 56, SOURCE_COL: 56, DRIVERS_NAME_COL: 30, DRIVERS_VALUE_COL: 12}
+WIDTHS |= {MEANING_COL: 56, SOURCE_COL: 66, DRIVERS_NAME_COL: 30, DRIVERS_VALUE_COL: 12}
 
 
 def resolve_names(overrides: dict, b: Builder | None = None) -> list[tuple[str, object]]:
@@ -108,7 +109,10 @@ def assumptions(b: Builder) -> None:
     _flag_implausible(ws, *lay.driver_rows)
     for col, width in WIDTHS.items():
         ws.column_dimensions[col].width = width
-    b.finish_sheet(ws, SOURCE_COL, freeze=INPUTS_FREEZE, width_a=WIDTHS[NAME_COL])
+    level = (NAME_COL, VALUE_COL, BEAR_COL, BULL_COL, LIVE_COL, PLAUSIBLE_LOW_COL, PLAUSIBLE_HIGH_COL, UNIT_COL)
+    for i in lay.inputs:
+        wrap_cells(ws, i.row, (MEANING_COL, SOURCE_COL), level)
+    b.finish_sheet(ws, SOURCE_COL, freeze=INPUTS_FREEZE, width_a=WIDTHS[NAME_COL], titles=(HEADER_ROW, HEADER_ROW))
 
 
 def _selector(b: Builder, ws: Worksheet) -> None:

@@ -15,6 +15,8 @@ from engine.result import NON_NEGATIVE
 from .. import styles as st
 from ..layout import (
     ASSUMPTIONS,
+    CHECK_FAIL,
+    CHECK_OK,
     CHECKS,
     CHECKS_VALUE_COL,
     ENGINE,
@@ -31,11 +33,19 @@ from ..layout import (
     fixed,
     row_of,
 )
+from ..printing import flag_checks
 
 if TYPE_CHECKING:
     from ..build import Builder
 
 CHECK_TOLERANCE = 0.001  # RMB m: a check passes when it is this close to the recorded amount
+OK, FAIL = CHECK_OK, CHECK_FAIL  # what a check shows: a word read at a glance, green or red
+PASS = "All checks pass"  # the master check when every check passes
+
+
+def verdict(condition: str) -> str:
+    """A check's cell: OK when `condition` holds, FAIL when not (a native formula, no number typed)."""
+    return f'=IF({condition},"{OK}","{FAIL}")'
 
 
 def checks(b: Builder) -> None:
@@ -56,14 +66,21 @@ def checks(b: Builder) -> None:
     master = lay.checks.master_cell
     ws[at(LABEL_COL, lay.checks.master_row)] = "Master check"
     ws[at(LABEL_COL, lay.checks.master_row)].font = st.BOLD
-    cells = ",".join(c for c, _ in passes)
+    cells = ",".join(f'{c}="{OK}"' for c, _ in passes)
     header = lay.year_headers[CHECKS][0]
-    failing = "&".join(f'IF({c},"",{_named(label, header.columns, header.row)}&"; ")' for c, label in passes)
-    ws[master] = f'=IF(AND({cells}),"All checks pass","Failing: "&{failing})'
+    failing = "&".join(f'IF({c}="{OK}","",{_named(label, header.columns, header.row)}&"; ")' for c, label in passes)
+    ws[master] = f'=IF(AND({cells}),"{PASS}","Failing: "&{failing})'
     ws[master].font = st.BOLD
     b.name("MasterCheck", absolute(CHECKS, master))
+    flag_checks(ws, master, PASS)
+    for cell, _ in passes:
+        ws[cell].font, ws[cell].alignment = st.FORMULA_FONT, st.RIGHT
+    last_row = max(lay.checks.warning_rows.values())
+    flag_checks(
+        ws, f"{at(CHECKS_VALUE_COL, lay.checks.blocks['balance'].row)}:{at(lay.last_year_col, last_row)}", OK, FAIL
+    )
     _warnings(b)
-    b.finish_sheet(ws, lay.last_year_col, width_a=64)
+    b.finish_sheet(ws, lay.last_year_col, width_a=64, pages_tall=1)
 
 
 def _model_checks(b: Builder) -> list[tuple[str, str]]:
@@ -118,7 +135,7 @@ def _model_checks(b: Builder) -> list[tuple[str, str]]:
             rows = (block.difference, block.recorded, block.expected, block.passed)
             difference, recorded, expected, passed = (at(col, r) for r in rows)
             ws[difference] = formula
-            ws[difference].number_format = st.number_format("RMB m", 0)
+            ws[difference].font, ws[difference].number_format = st.FORMULA_FONT, st.number_format("RMB m", 0)
             c = ws[recorded]
             c.value = (erratum.amounts or {}).get(y, 0.0) if erratum else 0.0
             c.font, c.fill = st.INPUT_FONT, st.INPUT_FILL
@@ -126,7 +143,7 @@ def _model_checks(b: Builder) -> list[tuple[str, str]]:
             # a forecast year's recorded amount is the report's adjustment: none on the clean basis
             ws[expected] = f'=IF({basis}="clean",0,{recorded})' if y in lay.forecast else f"={recorded}"
             ws[expected].font, ws[expected].number_format = st.FORMULA_FONT, st.number_format("RMB m", 0)
-            ws[passed] = f"=ABS({difference}-{expected})<=check_tolerance"
+            ws[passed] = verdict(f"ABS({difference}-{expected})<=check_tolerance")
             passes.append((passed, f"{title.split(' (')[0]} {y}"))
     return passes
 
@@ -146,7 +163,7 @@ def _engine_checks(b: Builder) -> list[tuple[str, str]]:
             cell = at(col, row)
             eng = f"{ENGINE}!{lay.engine_cells[(key, y)]}"
             native = lay.ref(key, y, CHECKS)
-            ws[cell] = f"=IF(ISBLANK({eng}),TRUE,ABS({native}-{eng})<=check_tolerance)"
+            ws[cell] = verdict(f"IF(ISBLANK({eng}),TRUE,ABS({native}-{eng})<=check_tolerance)")
             passes.append((cell, f"Engine {label} {y}"))
     for key in ENGINE_CHECKED_SINGLE:
         row = lay.checks.engine_rows[key]
@@ -156,7 +173,7 @@ def _engine_checks(b: Builder) -> list[tuple[str, str]]:
         native = lay.ref(key, None, CHECKS)
         test = f"{native}={eng}" if b.model.lines[key].unit == "text" else f"ABS({native}-{eng})<=check_tolerance"
         cell = at(CHECKS_VALUE_COL, row)
-        ws[cell] = f"=IF(ISBLANK({eng}),TRUE,{test})"
+        ws[cell] = verdict(f"IF(ISBLANK({eng}),TRUE,{test})")
         passes.append((cell, f"Engine {label}"))
     return passes
 
@@ -177,7 +194,7 @@ def _cash_floor(b: Builder) -> list[tuple[str, str]]:
         col = lay.year_column[y]
         value, passed = at(col, floor.value), at(col, floor.passed)
         b.write_link(ws, value, "cash", y)
-        ws[passed] = f"={value}>=0"
+        ws[passed] = verdict(f"{value}>=0")
         passes.append((passed, f"{title} {y}"))
     return passes
 
@@ -197,8 +214,10 @@ def _warnings(b: Builder) -> None:
     lay = b.layout
     ctx = FormulaContext(lay, CHECKS)
     rows = lay.checks.warning_rows
-    ws[at(LABEL_COL, lay.checks.warnings_row)] = "Warnings (not part of the master check)"
+    ws[at(LABEL_COL, lay.checks.warnings_row)] = "Warnings (not part of the master check; counts at the bottom)"
     ws[at(LABEL_COL, lay.checks.warnings_row)].font = st.BOLD
+    ws[at(LABEL_COL, lay.checks.warnings_detail_row)] = "Warnings"
+    ws[at(LABEL_COL, lay.checks.warnings_detail_row)].font = st.BOLD
     first, last = lay.driver_rows
 
     def column(col: str) -> str:
@@ -229,3 +248,4 @@ def _warnings(b: Builder) -> None:
     )
     note.font = st.BOLD
     b.name("ModelWarnings", absolute(CHECKS, lay.checks.warnings_cell))
+    flag_checks(ws, lay.checks.warnings_cell, "No warnings")

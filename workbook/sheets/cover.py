@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
 
 from engine.tables import table_rows
 
@@ -22,6 +22,8 @@ from ..layout import (
     UDF_COLUMNS,
     at,
 )
+from ..printing import flag_checks, shade_forecasts, span_points
+from ..textfit import PADDING, font_of, lines_needed, row_points
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -29,7 +31,9 @@ if TYPE_CHECKING:
     from ..build import Builder
 
 NEEDS_ADDIN = "needs the SenseTime add-in"
-SHRINK = Alignment(horizontal="right", shrink_to_fit=True)
+NOTE_FONT = Font(name="Arial", size=8, italic=True, color="595959")  # the add-in note: a remark, not a figure
+LEFT = Alignment(horizontal="left")  # the master check: a failing one's message runs on to the right
+PASS = "All checks pass"  # what MasterCheck reads when every check passes (workbook/sheets/checks.py)
 # The add-in panel: label, the ST_ call, its number format, by the native name the call equals.
 UDF_PANEL = {
     "TargetPrice": ("Target price (HK$)", "ST_TARGET(Drivers)", "0.00"),
@@ -67,19 +71,24 @@ def cover(b: Builder) -> None:
         label, value, fmt = summary[key]
         ws[at(LABEL_COL, row)] = label
         c = ws[at(COVER_VALUE_COL, row)]
-        c.value, c.number_format, c.font, c.alignment = value, fmt, st.BOLD, st.RIGHT
+        c.value, c.number_format, c.font, c.alignment = value, fmt, st.BOLD, LEFT if key == "checks" else st.RIGHT
+    flag_checks(ws, at(COVER_VALUE_COL, lay.summary["checks"]), PASS)
     # the valuation year the target price rests on (the `target_year` driver), beside it
     note = ws[at(COVER_NOTE_COL, lay.summary["target_price"])]
     note.value, note.font = f'="on FY"&{LIVE_PREFIX}target_year&" P/S"', st.SUBTITLE
+    note.alignment = Alignment(indent=1)
     ws[at(LABEL_COL, lay.table_row)] = COVER_TABLE
     ws[at(LABEL_COL, lay.table_row)].font = st.BOLD
     b.year_header(ws, lay.header)
     ws[at(LABEL_COL, lay.header.row)].alignment = st.WRAP
-    for r, line in enumerate(table_rows(b.model, COVER_TABLE), start=lay.first_row):
+    rows = table_rows(b.model, COVER_TABLE)
+    for r, line in enumerate(rows, start=lay.first_row):
         ws[at(LABEL_COL, r)] = line.label
         if line.key:
             for y, col in lay.header.columns.items():
                 b.write_link(ws, at(col, r), line.key, y)
+                ws[at(col, r)].alignment = st.RIGHT  # text figures ("New", "B:10") as the numbers
+    shade_forecasts(ws, lay.header.row, lay.header.columns, lay.first_row + len(rows) - 1)
     udf_panel(b, ws)
     ws[at(LABEL_COL, lay.readme_row)] = README_LABEL
     ws[at(LABEL_COL, lay.readme_row)].font = st.BOLD
@@ -93,28 +102,21 @@ def cover(b: Builder) -> None:
     for r, text in enumerate((source, *NOTES), start=lay.readme_row + 1):
         ws[at(LABEL_COL, r)] = text
         wrap_note(ws, r, lay.last_column)
-    b.finish_sheet(ws, lay.last_column, freeze=None)
-    ws.page_setup.fitToHeight = 1
+    b.finish_sheet(ws, lay.last_column, freeze=None, pages_tall=1)
 
 
-VALUE_WIDTH = 16  # the headline figures' column: "All checks pass" in bold
-LABEL_WIDTH = 34  # column A (Builder.finish_sheet's default)
-LINE_HEIGHT = 12.75  # points: one line of 10-point Arial
+VALUE_WIDTH = 22  # the headline figures' column, and the add-in's: "All checks pass" in bold, the add-in note
 
 
 def wrap_note(ws: Worksheet, row: int, last_col: str) -> None:
     """A read-me line across the printed width (column A to `last_col`), wrapped, its row as tall as the
-    lines it takes (estimated: a column unit holds about one character of 10-point Arial)."""
-    from openpyxl.utils.cell import column_index_from_string, get_column_letter
-
+    lines it takes (`workbook.textfit`, on the wide side)."""
     ws.merge_cells(f"{at(LABEL_COL, row)}:{at(last_col, row)}")
-    ws[at(LABEL_COL, row)].alignment = st.WRAP
-    width = LABEL_WIDTH + sum(
-        ws.column_dimensions[get_column_letter(c)].width or 8.43
-        for c in range(2, column_index_from_string(last_col) + 1)
-    )
-    lines = -(-len(str(ws[at(LABEL_COL, row)].value)) // int(width * 1.1))
-    ws.row_dimensions[row].height = LINE_HEIGHT * max(lines, 1)
+    cell = ws[at(LABEL_COL, row)]
+    cell.alignment = st.WRAP
+    size, bold = font_of(cell)
+    room = span_points(ws, LABEL_COL, last_col) - PADDING
+    ws.row_dimensions[row].height = row_points(lines_needed(str(cell.value), room, size, bold), size)
 
 
 def udf_panel(b: Builder, ws: Worksheet) -> None:
@@ -134,4 +136,5 @@ def udf_panel(b: Builder, ws: Worksheet) -> None:
         ws[at(native, r)] = f"={name}"
         for col in UDF_COLUMNS:
             ws[at(col, r)].number_format = fmt
-            ws[at(col, r)].alignment = SHRINK if col == addin else st.RIGHT  # the note without the add-in fits
+            ws[at(col, r)].alignment = st.RIGHT
+        ws[at(addin, r)].font = NOTE_FONT  # without the add-in, a note; with it, the figure, in grey

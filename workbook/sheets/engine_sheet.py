@@ -41,4 +41,4 @@ def engine_sheet(b: Builder) -> None:
         ws.column_dimensions[col].width = 12
     ws.column_dimensions[key_col].width = 26
     ws.sheet_properties.tabColor = "808080"
-    b.finish_sheet(ws, key_col, freeze=ENGINE_FREEZE, width_a=34)
+    b.finish_sheet(ws, key_col, freeze=ENGINE_FREEZE, width_a=34, header_row=header.row, fit_subtitle=False)

@@ -24,13 +24,14 @@ from ..layout import (
     SOURCES_LAST_COL,
     at,
 )
+from ..printing import wrap_cells
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
     from ..build import Builder
 
-WIDTHS = (26, 34, 14, 60, 60, 80)  # columns A onwards
+WIDTHS = (26, 30, 30, 44, 44, 60)  # columns A onwards (the errata's Cells in C); long texts wrap
 
 
 def sources(b: Builder) -> None:
@@ -70,6 +71,9 @@ def sources(b: Builder) -> None:
         _row(ws, r, (e.id, e.handling, cells, ", ".join(str(v) for v in e.printed), e.reproduced_by, e.evidence))
     for j, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
+    columns = [get_column_letter(j) for j in range(1, len(WIDTHS) + 1)]
+    for row in range(SOURCES_HEADER_ROW + 1, r + 1):
+        wrap_cells(ws, row, columns, columns)
     b.finish_sheet(ws, SOURCES_LAST_COL, freeze=SOURCES_FREEZE)
 
 

@@ -21,6 +21,7 @@ from ..layout import (
     at,
     column_number,
 )
+from ..printing import mark_subtotals, shade_forecasts, subtotal_rows
 
 if TYPE_CHECKING:
     from ..build import Builder
@@ -30,17 +31,24 @@ def statements(b: Builder) -> None:
     source = b.model.report.source
     for sheet, _, heading in STATEMENTS:
         ws = b.ws(sheet)
-        b.title(ws, heading, f"{source['publisher']}, {source['date']}; blue = reported/typed, black = formula")
+        publisher = source["publisher"].split(" (")[0]  # "DBS Group Research": the subtitle fits the page
+        b.title(ws, heading, f"{publisher}, {source['date']}; {LEGEND}")
         b.year_header(ws)
         year_rows(b, ws)
         for col in b.layout.year_column.values():
             ws.column_dimensions[col].width = 12
-        b.finish_sheet(ws, b.layout.last_year_col)
+        b.finish_sheet(ws, b.layout.last_year_col, pages_tall=1)
+
+
+LEGEND = "blue = reported/typed, black = formula, shaded = forecast, bold = subtotal"
 
 
 def year_rows(b: Builder, ws: Worksheet) -> None:
-    """The sheet's rows from the layout: headings in bold, each line's home cells or links to its home."""
-    for r in b.layout.rows_of(ws.title):
+    """The sheet's rows from the layout: headings in bold, each line's home cells or links to its home,
+    figures right-aligned (a text figure, "N/A" or "CASH", as well); subtotals bold over a thin rule, and
+    the forecast columns shaded."""
+    rows = b.layout.rows_of(ws.title)
+    for r in rows:
         label = ws[at(LABEL_COL, r.row)]
         label.value = r.label
         label.font = st.BOLD if r.key is None else st.LABEL_FONT
@@ -52,6 +60,10 @@ def year_rows(b: Builder, ws: Worksheet) -> None:
                 b.write_home(ws, cell, r.key, y)
             else:
                 b.write_link(ws, cell, r.key, y)
+            ws[cell].alignment = st.RIGHT
+    columns = b.layout.year_column
+    mark_subtotals(ws, subtotal_rows(b.model, rows), columns.values())
+    shade_forecasts(ws, HEADER_ROW, columns, max(r.row for r in rows))
 
 
 def segment_chart(b: Builder) -> None:
