@@ -68,7 +68,10 @@ class Model:
     def target_problem(self, year: Value) -> str | None:
         """Why `target_year` = `year` (one, or an array of scenarios) cannot be valued (no forecast
         column, or peers without sales), or None."""
-        wrong = [int(y) for y in np.unique(np.asarray(year, dtype=float)) if int(y) not in {t[0] for t in self.targets}]
+        allowed = _target_years(self)
+        if isinstance(year, float) and year in allowed:  # one scenario: the common case, kept quick
+            return None
+        wrong = [int(y) for y in np.unique(np.asarray(year, dtype=float)) if y not in allowed]
         if not wrong:
             return None
         y = wrong[0]
@@ -98,6 +101,11 @@ class Model:
             if label in (column, self.column_label(column)):
                 return column
         return label
+
+
+@cache
+def _target_years(model: Model) -> frozenset[float]:
+    return frozenset(float(t[0]) for t in model.targets)
 
 
 def peer_sales(report: ReportData, years: Years) -> dict[str, tuple[str, ...]]:
@@ -241,15 +249,43 @@ def _closing_adjustments(model: Model) -> dict[str, float]:
     return out
 
 
+@cache
+def _needs(model: Model) -> Mapping[Node, frozenset[Node]]:
+    """Each computed node's direct inputs among the model's nodes."""
+    lines, columns = model.lines, model.columns
+    return {
+        node: frozenset(line_deps(expr, node[1], columns))
+        for node in (n for n, _ in model.steps)
+        if (expr := lines[node[0]].definition(node[1])) is not None
+    }
+
+
+@cache
+def plan(model: Model, outputs: tuple[Node, ...]) -> tuple[tuple[Node, Compiled], ...]:
+    """The steps `outputs` depend on, in evaluation order: a target price needs 27 of the model's
+    steps, not all of them. Planned once per output set (cached with the model)."""
+    needs = _needs(model)
+    wanted: set[Node] = set()
+    todo = [node for node in outputs if node in needs]
+    while todo:
+        node = todo.pop()
+        if node not in wanted:
+            wanted.add(node)
+            todo.extend(n for n in needs[node] if n in needs)
+    return tuple(step for step in model.steps if step[0] in wanted)
+
+
 def evaluate(
     inputs: Mapping[str, Value],
     model: Model | None = None,
     typed: Mapping[tuple[str, str], float | str] | None = None,
+    outputs: tuple[Node, ...] | None = None,
 ) -> Env:
     """Run the model. `inputs` maps every driver name to a scalar or an array of scenarios.
 
     Fixed adjustments can be overridden through `inputs` too, and reported figures through `typed`
-    ((line key, column) -> value): a workbook refresh passes what the workbook holds.
+    ((line key, column) -> value): a workbook refresh passes what the workbook holds. With `outputs`
+    only the steps they depend on run (`plan`); the other nodes are left out of the result.
     """
     model = model or compile_model()
     values: dict[str, Value] = dict(model.fixed)
@@ -261,6 +297,6 @@ def evaluate(
             env[node] = value if isinstance(value, str) else np.float64(value)
     # A ratio over a zero balance is a blank cell (Excel would show #DIV/0!), not a warning.
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for node, fn in model.steps:
+        for node, fn in model.steps if outputs is None else plan(model, outputs):
             env[node] = fn(env, values)
     return env

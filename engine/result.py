@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .actuals import restatements
 from .calibration import ASSET_ROWS, LIABILITY_ROWS, Printed
 from .drivers import DriverError, DriverValue, ImplausibleResultError, base_values, resolve, warnings
 from .expr import Env
 from .lines import HIST
-from .model import Model, compile_model, evaluate
+from .model import Model, Node, compile_model, evaluate
 from .model_file import ModelFile
 from .model_file import load as load_model_file
 from .tables import PEERS_TITLE, TABLE_TITLES, display, peers_dict, table_dict, table_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,21 @@ class Result:
         }
 
     def tables(self) -> dict[str, dict[str, dict[str, float | str]]]:
+        """Every table as {title: {row: {column: value}}}: a fresh copy of what is built once per result."""
+        return {title: {row: dict(cells) for row, cells in rows.items()} for title, rows in self._tables.items()}
+
+    def peers(self) -> dict[str, dict[str, float | str]]:
+        """The peer table alone (a fresh copy; built once per result)."""
+        return {row: dict(cells) for row, cells in self._peers.items()}
+
+    @cached_property
+    def _peers(self) -> dict[str, dict[str, float | str]]:
+        return peers_dict(self.model, self.env)
+
+    @cached_property
+    def _tables(self) -> dict[str, dict[str, dict[str, float | str]]]:
         out = {title: table_dict(self.model, self.env, title) for title in TABLE_TITLES}
-        out[PEERS_TITLE] = peers_dict(self.model, self.env)
+        out[PEERS_TITLE] = self._peers
         return out
 
     def frame(self, title: str) -> pd.DataFrame:
@@ -137,11 +154,14 @@ def run(
     model: Model | None = None,
     basis: str | None = None,
     model_file: str | Path | ModelFile | None = None,
+    scalar: bool = False,
 ) -> Result:
     """Run the model on the base case with `overrides` (driver name or group -> value); `basis="clean"`
     sets every fixed report adjustment to zero (the `basis` driver); `model_file` (a path or a
     ModelFile) brings an analyst's drivers and actuals, `overrides` apply on top of it. Raises
-    DriverError for a bad value, and ImplausibleResultError when the values give no usable result."""
+    DriverError for a bad value, and ImplausibleResultError when the values give no usable result.
+    `scalar=True` evaluates with the generated scalar code (engine/scalar.py): the same figures on
+    Python floats, several times faster for one driver set (what a worksheet function asks for)."""
     items: list[tuple[str, object]] = []
     as_of = ""
     if model_file is not None:
@@ -155,7 +175,21 @@ def run(
         items.append(("basis", basis))
     model = with_peer_sales(model, [name for name, _ in items])
     values = resolve(items, model.report, model.years)
+    if scalar:
+        return Result(model, values, _scalar_evaluation(values, model), as_of)
     return Result(model, values, checked_evaluation(values, model), as_of)
+
+
+def _scalar_evaluation(values: Mapping[str, DriverValue], model: Model) -> Env:
+    """The scalar code's results, checked as `checked_evaluation` checks (which names the culprits
+    when there is a problem)."""
+    from .scalar import compile_scalar
+
+    if model.target_problem(values["target_year"]) is None:
+        env: Env = compile_scalar(model).run(values)
+        if _problem(env, model) is None:
+            return env
+    return checked_evaluation(values, model)  # raises, naming the drivers that cause it
 
 
 def with_peer_sales(model: Model, names: list[str]) -> Model:
@@ -199,6 +233,17 @@ def checked_evaluation(
     )
 
 
+@cache
+def _amounts(model: Model) -> tuple[Node, ...]:
+    """The nodes that must be finite numbers: every line but ratios and text."""
+    return tuple(
+        (key, column)
+        for key, line in model.lines.items()
+        if line.unit not in RATIO_UNITS and line.unit != "text"
+        for column in (model.columns if line.by_year else (None,))
+    )
+
+
 def _problem(env: Env, model: Model) -> str | None:
     """The first result that is not a finite number where one must be (the valuation first), or a share
     count that is not positive (a buy-back of more than there is), or None."""
@@ -209,6 +254,12 @@ def _problem(env: Env, model: Model) -> str | None:
     for key in VALUATION_LINES:
         if not np.all(np.isfinite(np.asarray(env[(key, None)], dtype=float))):
             return f"{key} is not a finite number"
+    if not any(isinstance(v, np.ndarray | np.generic) for v in env.values()):  # one scenario, scalar path
+        for key, column in _amounts(model):
+            value = env.get((key, column))
+            if isinstance(value, float) and not math.isfinite(value):
+                return f"{key}{' ' + column if column else ''} is not a finite number"
+        return None
     for (key, column), value in env.items():
         line = model.lines.get(key)
         if line is None or line.unit in RATIO_UNITS or isinstance(value, str):

@@ -84,13 +84,13 @@ def compile_scalar(model: Model | None = None) -> ScalarModel:
     body = []
     for node in order:
         expr = defs[node]
-        if expr is INPUT:
+        if expr is INPUT or node in model.actuals:  # typed: a reported figure, or an actual over a forecast
             if node not in model.typed:
                 continue
             body.append(f"    {names[node]} = t[{node!r}]")
         else:
             body.append(f"    {names[node]} = {_source(expr, node[1], names, columns)}")
-    kept = tuple(n for n in order if defs[n] is not INPUT or n in model.typed)
+    kept = tuple(n for n in order if (defs[n] is not INPUT and n not in model.actuals) or n in model.typed)
     source = "def model(i, t):\n" + "\n".join(body) + f"\n    return ({', '.join(names[n] for n in kept)},)\n"
     namespace: dict[str, Any] = {"_div": _div, "_mround": _mround, "math": math}
     exec(compile(source, "<engine.scalar>", "exec"), namespace)  # generated from our own definitions only

@@ -2,20 +2,24 @@
 
 Rows follow the printed tables of `engine/data/report.toml` in order and with their labels, so the
 model's tables can be held next to the report. Percent lines are stored as fractions in the model
-and shown as the report prints them (13.9 for 13.9%). pandas appears only here.
+and shown as the report prints them (13.9 for 13.9%). pandas appears only here, imported when a
+DataFrame is asked for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .expr import Env, Value
 from .model import Model
 from .report import PrintedTable, ReportData
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLE_TITLES = (
     "Forecasts and Valuation",
@@ -126,7 +130,10 @@ def peers_dict(model: Model, env: Env) -> dict[str, dict[str, float | str]]:
 
 
 def table_frame(model: Model, env: Env, title: str) -> pd.DataFrame:
-    """A report table as a DataFrame: rows = line items (report labels), columns = years."""
+    """A report table as a DataFrame: rows = line items (report labels), columns = years. pandas is
+    imported here, the one place it is used, so that the engine starts without it."""
+    import pandas as pd
+
     if title == PEERS_TITLE:
         return pd.DataFrame.from_dict(peers_dict(model, env), orient="index")
     data = table_dict(model, env, title)

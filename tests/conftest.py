@@ -31,3 +31,24 @@ def built(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("built") / "model.xlsx"
     save_atomic(build_workbook(), path)
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_office():
+    """One warm LibreOffice for the whole run: every in-process recalculation goes through it (started at
+    the first, ended here). The `stmodel` processes tests start still cold-start LibreOffice, as users' do:
+    test_kill.py and test_file_safety.py test that path's kills and clean-up; test_warm_office.py compares
+    the two paths."""
+    from workbook import recalc
+
+    office = recalc.use_warm_office()
+    yield office
+    recalc.use_warm_office(False)
+
+
+@pytest.fixture
+def cold_office(monkeypatch):
+    """Recalculations in this test cold-start LibreOffice, as without the warm instance."""
+    from workbook import recalc
+
+    monkeypatch.setattr(recalc, "_warm", None)

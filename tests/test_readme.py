@@ -28,6 +28,7 @@ def test_readme_starts_with_the_two_set_up_commands():
     install, tests = setup_commands()
     assert install.endswith("stmodel value")
     assert "libreoffice-calc-nogui" in tests and tests.endswith("python -m pytest")
+    assert "python3-uno" in tests, "the warm LibreOffice's bridge (workbook/uno_bridge.py) runs on the system Python"
 
 
 def test_ci_runs_the_readme_test_command():

@@ -45,7 +45,7 @@ def result(drivers: Any = None, extra: tuple[tuple[str, Any], ...] = ()) -> engi
     pairs += extra
     check_overrides(pairs, years)
     try:
-        res = engine.run(pairs, model=compile_model(None, actuals, years))
+        res = engine.run(pairs, model=compile_model(None, actuals, years), scalar=True)
     except DriverError as e:
         raise STError(str(e)) from None
     _results[key] = res

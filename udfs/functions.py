@@ -250,7 +250,7 @@ def _table(table: Any) -> str:
 
 
 def _peers(res: engine.Result) -> list[list[Any]]:
-    data = res.tables()[PEERS_TITLE]
+    data = res.peers()
     columns = list(next(iter(data.values())).keys())
     rows: list[list[Any]] = [["Company", *columns]]
     for name, cells in data.items():

@@ -24,7 +24,9 @@ def write_histogram(sim: Simulation, path: Path, overwrite: bool = True) -> Path
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ChartError("matplotlib is not installed: pip install matplotlib") from None
+        raise ChartError(
+            "the histogram needs matplotlib, an optional part: pip install 'sensetime-model[charts]'"
+        ) from None
     import engine
 
     if not np.isfinite(sim.target_price).all():
