@@ -21,13 +21,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from timing import timed  # noqa: E402 - bench/timing.py, beside this script
 
 import engine  # noqa: E402
 from workbook import recalc  # noqa: E402
@@ -62,15 +62,6 @@ finally:
     office.quit()
 print(json.dumps({"times": times, "prices": prices}))
 """
-
-
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
-    out: list[float] = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
 
 
 def incremental(book: Path, runs: int, tmp: Path) -> tuple[list[float], list[list[float]]]:

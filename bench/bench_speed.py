@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -26,6 +25,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from timing import timed  # noqa: E402 - bench/timing.py, beside this script
 
 import engine  # noqa: E402
 from engine.model import compile_model, evaluate  # noqa: E402
@@ -36,12 +37,7 @@ QUICK = "--quick" in sys.argv
 
 
 def median_seconds(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(timed(fn, repeat))
 
 
 def command(*args: str) -> Callable[[], object]:

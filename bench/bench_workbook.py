@@ -12,24 +12,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from timing import timed  # noqa: E402 - bench/timing.py, beside this script
+
 from workbook.build import build_workbook, save_atomic  # noqa: E402
 from workbook.recalc import recalculate  # noqa: E402
-
-
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
-    out: list[float] = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return out
 
 
 def main() -> None:
@@ -39,7 +30,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.xlsx"
         build_in_process = timed(lambda: save_atomic(build_workbook(), path), args.runs)
-        cli = [sys.executable, "-m", "stmodel", "build", "-o", str(path)]
+        cli = [sys.executable, "-m", "stmodel", "build", "-o", str(path), "--overwrite"]
         build_cli = timed(lambda: subprocess.run(cli, check=True, capture_output=True, cwd=ROOT), args.runs)
         recalc = timed(lambda: recalculate(path, Path(tmp) / "recalculated.xlsx"), max(3, args.runs // 2))
     b, c, r = (statistics.median(x) for x in (build_in_process, build_cli, recalc))
