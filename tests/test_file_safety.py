@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from procs import running
 from typer.testing import CliRunner
 
 from engine.files import host
@@ -371,14 +372,6 @@ def cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_text("latin-1")
     except OSError:
         return ""
-
-
-def running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
+from procs import running
 
 import engine
 from workbook import recalc
@@ -46,14 +47,6 @@ def with_premium(built: Path, path: Path, premium: float) -> Path:
 
 def cells(wb: Workbook) -> dict[tuple[str, str], object]:
     return {(ws.title, c.coordinate): c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
-
-
-def running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def gone(pids: list[int], within: float = 20.0) -> bool:
